@@ -1,0 +1,107 @@
+// Package redistest starts real redis-server processes on free loopback ports
+// for tests. It fails the test, rather than skipping it, when redis-server is
+// not installed: `make test` installs it.
+package redistest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Server is one redis-server process with AOF on (fsync always), so a killed
+// and restarted server has every acknowledged write.
+type Server struct {
+	t    testing.TB
+	Addr string // 127.0.0.1:PORT
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// Start starts a redis-server and stops it when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server not found (run `make test`, which installs it): %v", err)
+	}
+	s := &Server{t: t, port: FreePort(t), dir: t.TempDir()}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+	s.Restart()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Kill stops the server with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port and data directory.
+func (s *Server) Restart() {
+	s.t.Helper()
+	if s.cmd != nil {
+		s.t.Fatalf("redis-server on %s is already running", s.Addr)
+	}
+	cmd := exec.Command("redis-server",
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--dir", s.dir, "--appendonly", "yes", "--appendfsync", "always",
+		"--save", "", "--protected-mode", "no", "--logfile", "redis.log")
+	cmd.Dir = s.dir
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("starting redis-server: %v", err)
+	}
+	s.cmd = cmd
+	if err := waitRedis(s.Addr, 10*time.Second); err != nil {
+		log, _ := os.ReadFile(s.dir + "/redis.log")
+		s.t.Fatalf("redis-server on %s did not come up: %v\n%s", s.Addr, err, log)
+	}
+}
+
+// waitRedis waits until a PING on addr is answered with PONG.
+func waitRedis(addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var err error
+	for time.Now().Before(deadline) {
+		var c net.Conn
+		c, err = net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(time.Second))
+			_, err = c.Write([]byte("PING\r\n"))
+			buf := make([]byte, 16)
+			var n int
+			if err == nil {
+				n, err = c.Read(buf)
+			}
+			c.Close()
+			if err == nil && string(buf[:n]) == "+PONG\r\n" {
+				return nil
+			}
+			if err == nil {
+				err = fmt.Errorf("unexpected reply %q", buf[:n])
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	accountsBucket = []byte("acmedns-accounts-v1")
+	txtBucket      = []byte("acmedns-txt-v1")
+)
+
+// Bolt is the embedded single-node store: a bbolt database file. Every write
+// is committed with fsync before it returns, so an acknowledged update
+// survives a crash.
+type Bolt struct {
+	db *bolt.DB
+}
+
+type boltAccount struct {
+	Username  string   `json:"u"`
+	Password  []byte   `json:"p"`
+	AllowFrom []string `json:"a,omitempty"`
+}
+
+// OpenBolt opens (creating if needed) the database at path.
+func OpenBolt(path string) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening %q: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(accountsBucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(txtBucket)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising %q: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+// Register implements Store.
+func (b *Bolt) Register(ctx context.Context, a Account) error {
+	if err := checkAccount(a); err != nil {
+		return err
+	}
+	rec, err := json.Marshal(boltAccount{Username: a.Username, Password: a.PasswordHash, AllowFrom: a.AllowFrom})
+	if err != nil {
+		return err
+	}
+	return b.update(ctx, func(tx *bolt.Tx) error {
+		key := []byte(a.Subdomain)
+		accts := tx.Bucket(accountsBucket)
+		if accts.Get(key) != nil {
+			return ErrExists
+		}
+		if err := accts.Put(key, rec); err != nil {
+			return err
+		}
+		return tx.Bucket(txtBucket).Put(key, []byte{})
+	})
+}
+
+// Account implements Store.
+func (b *Bolt) Account(ctx context.Context, subdomain string) (Account, error) {
+	if !ValidSubdomain(subdomain) {
+		return Account{}, ErrNotFound
+	}
+	var rec boltAccount
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(accountsBucket).Get([]byte(subdomain))
+		if v == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{Username: rec.Username, PasswordHash: rec.Password, Subdomain: subdomain, AllowFrom: rec.AllowFrom}, nil
+}
+
+// AddTXT implements Store.
+func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int) error {
+	if err := checkAdd(subdomain, value, keep); err != nil {
+		return err
+	}
+	return b.update(ctx, func(tx *bolt.Tx) error {
+		bk := tx.Bucket(txtBucket)
+		key := []byte(subdomain)
+		cur := bk.Get(key)
+		if cur == nil {
+			return ErrNotFound
+		}
+		values := pushValue(splitValues(string(cur)), value, keep)
+		return bk.Put(key, []byte(strings.Join(values, " ")))
+	})
+}
+
+// TXT implements Store.
+func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]string, error) {
+	if !ValidSubdomain(subdomain) {
+		return nil, ErrNotFound
+	}
+	var values []string
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(txtBucket).Get([]byte(subdomain))
+		if v == nil {
+			return ErrNotFound
+		}
+		values = splitValues(string(v)) // copies out of the mmap
+		return nil
+	})
+	return values, err
+}
+
+// Ping implements Store.
+func (b *Bolt) Ping(ctx context.Context) error {
+	return b.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(txtBucket) == nil {
+			return fmt.Errorf("store: database not initialised")
+		}
+		return nil
+	})
+}
+
+// Close implements Store.
+func (b *Bolt) Close() error { return b.db.Close() }
+
+// update runs fn in a write transaction unless ctx is already done. bbolt
+// serialises writers, which makes each read-modify-write atomic.
+func (b *Bolt) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.db.Update(fn)
+}
