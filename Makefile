@@ -1,0 +1,54 @@
+# acmedns: `make run` starts CoreDNS with acmedns on loopback, `make test` runs every test.
+GO       ?= go
+FUZZTIME ?= 10s
+export CGO_ENABLED ?= 0
+
+.PHONY: all build run test deps vet unit fuzz clean
+
+all: build
+
+## build: compile CoreDNS with acmedns into ./coredns
+build:
+	$(GO) build -o coredns ./cmd/coredns
+
+## run: build, then serve auth.example.org on 127.0.0.1:1053 with the API on 127.0.0.1:8053
+run: build
+	@mkdir -p .run
+	@echo
+	@echo "acmedns: DNS on 127.0.0.1:1053 (UDP and TCP), API on http://127.0.0.1:8053, data in .run/acmedns.db"
+	@echo "Try it from another terminal:"
+	@echo "  curl -s -X POST http://127.0.0.1:8053/register"
+	@echo "  curl -s -X POST http://127.0.0.1:8053/update -H 'X-Api-User: <username>' -H 'X-Api-Key: <password>' \\"
+	@echo "       -d '{\"subdomain\": \"<subdomain>\", \"txt\": \"___validation_token_received_from_the_ca___\"}'"
+	@echo "  dig @127.0.0.1 -p 1053 <subdomain>.auth.example.org TXT"
+	@echo "Stop with Ctrl-C."
+	@echo
+	cd .run && exec ../coredns -conf ../Corefile.example
+
+## deps: install what the tests need (redis-server) when it is missing
+deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is still missing" >&2; exit 1; }
+	$(GO) mod download
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 15m ./...
+
+## fuzz: a short run of each fuzz target
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRegister$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeUpdate$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzServeDNS$$' -fuzztime $(FUZZTIME) .
+
+## test: everything, as CI runs it
+test: deps vet unit fuzz build
+
+clean:
+	rm -rf coredns .run

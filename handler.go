@@ -1,0 +1,112 @@
+package acmedns
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
+	"github.com/coredns/coredns/request"
+
+	"github.com/acmedns/acmedns/store"
+
+	"github.com/miekg/dns"
+)
+
+// ServeDNS implements plugin.Handler. It answers authoritatively for its
+// zones: TXT values of registered subdomains, the zone's SOA and NS, and the
+// nameservers' addresses. A store failure is SERVFAIL, never NXDOMAIN.
+func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	state := request.Request{W: w, Req: r}
+	qname := state.Name()
+	zname := plugin.Zones(a.cfg.Zones).Matches(qname)
+	if zname == "" || state.QClass() != dns.ClassINET {
+		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
+	}
+	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), server: metrics.WithServer(ctx)}
+	qtype := state.QType()
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+
+	if answer, extra, ok := q.z.static(qname, q.owner, qtype); ok {
+		m.Answer, m.Extra = answer, extra
+		return q.write(m)
+	}
+
+	sub, ok := singleLabel(qname, zname)
+	if !ok {
+		return a.nxdomain(ctx, q, m)
+	}
+	sctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	values, err := a.store.TXT(sctx, sub)
+	cancel()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return a.nxdomain(ctx, q, m)
+	case err != nil:
+		storeErrors.WithLabelValues("txt").Inc()
+		dnsAnswers.WithLabelValues(q.server, "servfail").Inc()
+		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
+	}
+	if qtype == dns.TypeTXT || qtype == dns.TypeANY {
+		for _, v := range values {
+			m.Answer = append(m.Answer, &dns.TXT{
+				Hdr: dns.RR_Header{Name: q.owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: a.cfg.TTL},
+				Txt: []string{v},
+			})
+		}
+	}
+	return q.write(m)
+}
+
+// query is one question being answered inside a zone.
+type query struct {
+	w      dns.ResponseWriter
+	r      *dns.Msg
+	z      *zone
+	qname  string // lower-cased, for lookups
+	owner  string // as asked, for owner names
+	server string // metrics label
+}
+
+// write sends m; an empty answer is NODATA with the SOA in authority.
+func (q *query) write(m *dns.Msg) (int, error) {
+	result := "answer"
+	if len(m.Answer) == 0 {
+		result = "nodata"
+		m.Ns = []dns.RR{q.soa()}
+	}
+	dnsAnswers.WithLabelValues(q.server, result).Inc()
+	q.w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+// nxdomain sends NXDOMAIN with the SOA, or hands the query on with fallthrough.
+func (a *ACMEDNS) nxdomain(ctx context.Context, q *query, m *dns.Msg) (int, error) {
+	if a.cfg.Fall.Through(q.qname) {
+		return plugin.NextOrFailure(a.Name(), a.Next, ctx, q.w, q.r)
+	}
+	dnsAnswers.WithLabelValues(q.server, "nxdomain").Inc()
+	m.Rcode = dns.RcodeNameError
+	m.Ns = []dns.RR{q.soa()}
+	q.w.WriteMsg(m)
+	return dns.RcodeNameError, nil
+}
+
+// soa returns the zone's SOA named with the query's own spelling of the
+// zone, so a 0x20-randomised query sees its case throughout.
+func (q *query) soa() dns.RR {
+	return withOwner(q.z.soa, q.owner[len(q.owner)-len(q.z.name):])
+}
+
+// singleLabel returns the one label of qname below zone, if that is all
+// there is.
+func singleLabel(qname, zone string) (string, bool) {
+	rest := strings.TrimSuffix(qname, "."+zone)
+	if rest == qname || rest == "" || strings.Contains(rest, ".") {
+		return "", false
+	}
+	return rest, true
+}

@@ -1,0 +1,90 @@
+package acmedns
+
+import (
+	"context"
+	"crypto/tls"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+)
+
+// New returns the plugin for cfg. Nothing is opened until OnStartup.
+func New(cfg *Config) *ACMEDNS {
+	a := &ACMEDNS{cfg: cfg, zones: make(map[string]*zone, len(cfg.Zones))}
+	serial := uint32(time.Now().Unix())
+	for _, z := range cfg.Zones {
+		a.zones[z] = newZone(z, cfg, serial)
+	}
+	return a
+}
+
+// OnStartup opens (or shares) the store and the API listener.
+func (a *ACMEDNS) OnStartup() error {
+	s, releaseStore, err := acquireStore(a.cfg)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	a.store = s
+	target := &apiTarget{handler: newAPI(a)}
+	if a.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+		if err != nil {
+			releaseStore()
+			return plugin.Error(pluginName, err)
+		}
+		target.cert = &cert
+	}
+	releaseListener, err := acquireListener(a.cfg.API, target)
+	if err != nil {
+		releaseStore()
+		return plugin.Error(pluginName, err)
+	}
+	a.target = target
+	a.release = []func(){releaseListener, releaseStore}
+	track(releaseListener)
+	track(releaseStore)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); err != nil {
+		log.Warningf("store does not answer yet (DNS answers SERVFAIL, the API 503, until it does): %v", err)
+	}
+	return nil
+}
+
+// OnShutdown gives back the store and the listener; the last user closes
+// them. After a successful reload it runs on the old instance.
+func (a *ACMEDNS) OnShutdown() error {
+	endReload(false)
+	for _, f := range a.release {
+		f()
+	}
+	a.release = nil
+	return nil
+}
+
+// OnRestart runs on the old instance before a reload.
+func (a *ACMEDNS) OnRestart() error {
+	beginReload()
+	return nil
+}
+
+// OnRestartFailed runs on the old instance when a reload failed: what the
+// new instance acquired is given back and the old API handler serves again.
+func (a *ACMEDNS) OnRestartFailed() error {
+	endReload(true)
+	if a.target != nil {
+		activate(a.cfg.API, a.target)
+	}
+	return nil
+}
+
+// Ready implements the ready plugin's Readiness: true once the store answers.
+func (a *ACMEDNS) Ready() bool {
+	if a.store == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Timeout)
+	defer cancel()
+	return a.store.Ping(ctx) == nil
+}

@@ -1,0 +1,68 @@
+package acmedns
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisConfig is the redis option and its block. It maps onto go-redis's
+// UniversalOptions: one address is a standalone server, several are a
+// Cluster, and a master name makes them Sentinels.
+type RedisConfig struct {
+	Addrs            []string
+	Username         string
+	Password         string
+	SentinelUsername string
+	SentinelPassword string
+	MasterName       string
+	DB               int
+	Prefix           string
+	DialTimeout      time.Duration
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	PoolSize         int
+}
+
+// DefaultRedisPrefix is prepended to every key acmedns writes.
+const DefaultRedisPrefix = "acmedns:"
+
+func defaultRedisConfig(addrs []string) *RedisConfig {
+	return &RedisConfig{
+		Addrs:        addrs,
+		Prefix:       DefaultRedisPrefix,
+		DialTimeout:  500 * time.Millisecond,
+		ReadTimeout:  500 * time.Millisecond,
+		WriteTimeout: 500 * time.Millisecond,
+	}
+}
+
+// options returns the go-redis options. Context deadlines are honoured, so
+// each DNS query's bound applies to its Redis call.
+func (r *RedisConfig) options() *redis.UniversalOptions {
+	return &redis.UniversalOptions{
+		Addrs:                 r.Addrs,
+		Username:              r.Username,
+		Password:              r.Password,
+		SentinelUsername:      r.SentinelUsername,
+		SentinelPassword:      r.SentinelPassword,
+		MasterName:            r.MasterName,
+		DB:                    r.DB,
+		DialTimeout:           r.DialTimeout,
+		ReadTimeout:           r.ReadTimeout,
+		WriteTimeout:          r.WriteTimeout,
+		PoolSize:              r.PoolSize,
+		MaxRetries:            1,
+		ContextTimeoutEnabled: true,
+	}
+}
+
+// key identifies the backend, so that blocks and reloads naming the same
+// Redis share one client.
+func (r *RedisConfig) key() string {
+	return fmt.Sprintf("redis|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%s|%d",
+		strings.Join(r.Addrs, ","), r.MasterName, r.Username, r.Password, r.SentinelUsername, r.SentinelPassword, r.DB, r.Prefix,
+		r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.PoolSize)
+}

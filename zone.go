@@ -1,0 +1,99 @@
+package acmedns
+
+import (
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/miekg/dns"
+)
+
+// zone holds the static records of one zone, built once from the Corefile.
+type zone struct {
+	name  string
+	soa   *dns.SOA
+	ns    []dns.RR            // the apex NS set
+	addrs map[string][]dns.RR // A/AAAA of nameservers inside this zone, by name
+	glue  []dns.RR            // all of addrs, for the additional section of NS answers
+}
+
+func newZone(name string, cfg *Config, serial uint32) *zone {
+	z := &zone{name: name, addrs: map[string][]dns.RR{}}
+	mbox := cfg.Hostmaster
+	if mbox == "" {
+		mbox = "hostmaster." + name
+	}
+	z.soa = &dns.SOA{
+		Hdr:     dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: cfg.NegativeTTL},
+		Ns:      cfg.Nameservers[0].Name,
+		Mbox:    mbox,
+		Serial:  serial,
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  604800,
+		Minttl:  cfg.NegativeTTL,
+	}
+	for _, ns := range cfg.Nameservers {
+		z.ns = append(z.ns, &dns.NS{
+			Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: staticTTL},
+			Ns:  ns.Name,
+		})
+		if !dns.IsSubDomain(name, ns.Name) || plugin.Zones(cfg.Zones).Matches(ns.Name) != name {
+			continue
+		}
+		for _, ip := range ns.Addrs {
+			var rr dns.RR
+			hdr := dns.RR_Header{Name: ns.Name, Class: dns.ClassINET, Ttl: staticTTL}
+			if ip.Is4() {
+				hdr.Rrtype = dns.TypeA
+				rr = &dns.A{Hdr: hdr, A: ip.AsSlice()}
+			} else {
+				hdr.Rrtype = dns.TypeAAAA
+				rr = &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()}
+			}
+			z.addrs[ns.Name] = append(z.addrs[ns.Name], rr)
+			z.glue = append(z.glue, rr)
+		}
+		if _, ok := z.addrs[ns.Name]; !ok {
+			z.addrs[ns.Name] = nil // an in-zone name that exists, with no addresses
+		}
+	}
+	return z
+}
+
+// static answers a query for the apex or a nameserver name. ok is false when
+// qname is neither.
+func (z *zone) static(qname, owner string, qtype uint16) (answer, extra []dns.RR, ok bool) {
+	addrs, isNS := z.addrs[qname]
+	if qname != z.name && !isNS {
+		return nil, nil, false
+	}
+	if qname == z.name {
+		switch qtype {
+		case dns.TypeSOA:
+			answer = []dns.RR{withOwner(z.soa, owner)}
+		case dns.TypeNS:
+			answer = withOwners(z.ns, owner)
+			extra = z.glue
+		}
+	}
+	for _, rr := range addrs {
+		if rr.Header().Rrtype == qtype || qtype == dns.TypeANY {
+			answer = append(answer, withOwner(rr, owner))
+		}
+	}
+	return answer, extra, true
+}
+
+// withOwner returns a copy of rr named owner, so answers echo the query's case.
+func withOwner(rr dns.RR, owner string) dns.RR {
+	c := dns.Copy(rr)
+	c.Header().Name = owner
+	return c
+}
+
+func withOwners(rrs []dns.RR, owner string) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = withOwner(rr, owner)
+	}
+	return out
+}
