@@ -246,11 +246,11 @@ func (h *api) authenticate(ctx context.Context, r *http.Request, body []byte) (u
 	if err != nil || !validToken(key, 40) {
 		return req, errForbiddenUpdate
 	}
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
+	req, ok := decodeUpdate(body)
+	if !ok {
 		spendCompare(key)
 		return req, errForbiddenUpdate
 	}
-	req.Subdomain = strings.ToLower(req.Subdomain)
 	acct, err := h.a.store.Account(ctx, req.Subdomain)
 	if errors.Is(err, store.ErrNotFound) || err == nil && acct.Username != user.String() {
 		spendCompare(key)
@@ -276,6 +276,17 @@ func (h *api) authenticate(ctx context.Context, r *http.Request, body []byte) (u
 		}
 	}
 	return req, nil
+}
+
+// decodeUpdate reads {"subdomain": ..., "txt": ...}: keys in any case, bytes
+// after the JSON value ignored, the subdomain lower-cased.
+func decodeUpdate(body []byte) (updateRequest, bool) {
+	var req updateRequest
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
+		return updateRequest{}, false
+	}
+	req.Subdomain = strings.ToLower(req.Subdomain)
+	return req, true
 }
 
 // dummyHash is compared against when there is no account, so that a wrong

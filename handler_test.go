@@ -1,0 +1,172 @@
+package acmedns
+
+import (
+	"context"
+	"testing"
+
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+
+	"github.com/miekg/dns"
+)
+
+const handlerBlock = `acmedns auth.example.org {
+	api 127.0.0.1:0
+	nameserver ns1.auth.example.org 192.0.2.1 2001:db8::1
+	nameserver ns2.other.example.
+	hostmaster dns.admin@example.org
+	ttl 5
+	negative_ttl 30
+}`
+
+const soa = "auth.example.org. 30 IN SOA ns1.auth.example.org. dns\\.admin.example.org. 1 3600 600 604800 30"
+
+func TestServeDNS(t *testing.T) {
+	a := testPlugin(t, handlerBlock)
+	a.Next = test.NextHandler(dns.RcodeRefused, nil)
+	seed(t, a, "full", "first-value", "second-value")
+	seed(t, a, "empty")
+
+	cases := []test.Case{
+		{Qname: "full.auth.example.org.", Qtype: dns.TypeTXT, Answer: []dns.RR{
+			test.TXT(`full.auth.example.org. 5 IN TXT "second-value"`),
+			test.TXT(`full.auth.example.org. 5 IN TXT "first-value"`),
+		}},
+		{Qname: "empty.auth.example.org.", Qtype: dns.TypeTXT, Ns: []dns.RR{test.SOA(soa)}},
+		{Qname: "full.auth.example.org.", Qtype: dns.TypeA, Ns: []dns.RR{test.SOA(soa)}},
+		{Qname: "nobody.auth.example.org.", Qtype: dns.TypeTXT, Rcode: dns.RcodeNameError, Ns: []dns.RR{test.SOA(soa)}},
+		{Qname: "x.full.auth.example.org.", Qtype: dns.TypeTXT, Rcode: dns.RcodeNameError, Ns: []dns.RR{test.SOA(soa)}},
+		{Qname: "auth.example.org.", Qtype: dns.TypeSOA, Answer: []dns.RR{test.SOA(soa)}},
+		{Qname: "auth.example.org.", Qtype: dns.TypeNS, Answer: []dns.RR{
+			test.NS("auth.example.org. 3600 IN NS ns1.auth.example.org."),
+			test.NS("auth.example.org. 3600 IN NS ns2.other.example."),
+		}, Extra: []dns.RR{
+			test.A("ns1.auth.example.org. 3600 IN A 192.0.2.1"),
+			test.AAAA("ns1.auth.example.org. 3600 IN AAAA 2001:db8::1"),
+		}},
+		{Qname: "auth.example.org.", Qtype: dns.TypeA, Ns: []dns.RR{test.SOA(soa)}},
+		{Qname: "auth.example.org.", Qtype: dns.TypeTXT, Ns: []dns.RR{test.SOA(soa)}},
+		{Qname: "ns1.auth.example.org.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("ns1.auth.example.org. 3600 IN A 192.0.2.1")}},
+		{Qname: "ns1.auth.example.org.", Qtype: dns.TypeAAAA, Answer: []dns.RR{test.AAAA("ns1.auth.example.org. 3600 IN AAAA 2001:db8::1")}},
+		{Qname: "ns1.auth.example.org.", Qtype: dns.TypeTXT, Ns: []dns.RR{test.SOA(soa)}},
+		// Outside the zone: handed to the next plugin, which refuses.
+		{Qname: "example.org.", Qtype: dns.TypeA, Rcode: dns.RcodeRefused},
+	}
+	for _, tc := range cases {
+		t.Run(dns.TypeToString[tc.Qtype]+" "+tc.Qname, func(t *testing.T) {
+			for _, tcp := range []bool{false, true} {
+				rec := dnstest.NewRecorder(&test.ResponseWriter{TCP: tcp})
+				code, err := a.ServeDNS(context.Background(), rec, tc.Msg())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.Rcode == dns.RcodeRefused {
+					if code != dns.RcodeRefused || rec.Msg != nil {
+						t.Fatalf("rcode %d, written %v; want the next plugin's REFUSED", code, rec.Msg)
+					}
+					continue
+				}
+				if code != tc.Rcode {
+					t.Fatalf("returned rcode %d, want %d", code, tc.Rcode)
+				}
+				resp := rec.Msg
+				if !resp.Authoritative {
+					t.Error("AA not set")
+				}
+				// The serial is the load time: compare everything else.
+				for _, rr := range append(resp.Answer, resp.Ns...) {
+					if s, ok := rr.(*dns.SOA); ok {
+						s.Serial = 1
+					}
+				}
+				// Not SortAndCheck: the order of TXT values (newest first) matters.
+				if err := test.Header(tc, resp); err != nil {
+					t.Error(err)
+				}
+				if err := test.Section(tc, test.Answer, resp.Answer); err != nil {
+					t.Error(err)
+				}
+				if err := test.Section(tc, test.Ns, resp.Ns); err != nil {
+					t.Error(err)
+				}
+				if err := test.Section(tc, test.Extra, resp.Extra); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestServeDNSCase checks that 0x20-randomised names come back as asked.
+func TestServeDNSCase(t *testing.T) {
+	a := testPlugin(t, handlerBlock)
+	seed(t, a, "full", "v")
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{
+		{"FuLl.AuTh.ExAmPlE.oRg.", dns.TypeTXT},
+		{"NoBoDy.aUtH.example.ORG.", dns.TypeTXT},
+		{"AUTH.EXAMPLE.ORG.", dns.TypeNS},
+		{"Ns1.Auth.Example.Org.", dns.TypeA},
+	} {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		m := new(dns.Msg)
+		m.SetQuestion(q.name, q.qtype)
+		if _, err := a.ServeDNS(context.Background(), rec, m); err != nil {
+			t.Fatal(err)
+		}
+		resp := rec.Msg
+		if resp.Question[0].Name != q.name {
+			t.Errorf("%s: question echoed as %s", q.name, resp.Question[0].Name)
+		}
+		for _, rr := range append(resp.Answer, resp.Ns...) {
+			if want := q.name[len(q.name)-len(rr.Header().Name):]; rr.Header().Name != want && rr.Header().Rrtype != dns.TypeNS {
+				t.Errorf("%s: owner %s, want the query's spelling %s", q.name, rr.Header().Name, want)
+			}
+		}
+		if len(resp.Answer)+len(resp.Ns) == 0 {
+			t.Errorf("%s: empty reply", q.name)
+		}
+	}
+}
+
+func TestServeDNSFallthrough(t *testing.T) {
+	a := testPlugin(t, `acmedns auth.example.org {
+		api 127.0.0.1:0
+		fallthrough
+	}`)
+	a.Next = test.NextHandler(dns.RcodeRefused, nil)
+	seed(t, a, "known", "v")
+
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	code, _ := a.ServeDNS(context.Background(), rec, (&test.Case{Qname: "unknown.auth.example.org.", Qtype: dns.TypeTXT}).Msg())
+	if code != dns.RcodeRefused || rec.Msg != nil {
+		t.Fatalf("unknown name: rcode %d; want it handed to the next plugin", code)
+	}
+	rec = dnstest.NewRecorder(&test.ResponseWriter{})
+	code, _ = a.ServeDNS(context.Background(), rec, (&test.Case{Qname: "known.auth.example.org.", Qtype: dns.TypeTXT}).Msg())
+	if code != dns.RcodeSuccess || rec.Msg == nil || len(rec.Msg.Answer) != 1 {
+		t.Fatalf("known name: rcode %d, reply %v", code, rec.Msg)
+	}
+}
+
+// TestServeDNSStoreFailure: a store that fails is SERVFAIL, returned without
+// writing (the server writes it), and never NXDOMAIN.
+func TestServeDNSStoreFailure(t *testing.T) {
+	a := testPlugin(t, handlerBlock)
+	seed(t, a, "full", "v")
+	a.store.Close() // a real fault: the database is closed under the handler
+	for _, name := range []string{"full.auth.example.org.", "nobody.auth.example.org."} {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		code, err := a.ServeDNS(context.Background(), rec, (&test.Case{Qname: name, Qtype: dns.TypeTXT}).Msg())
+		if code != dns.RcodeServerFailure || err == nil || rec.Msg != nil {
+			t.Fatalf("%s: rcode %d, err %v, written %v; want SERVFAIL unwritten", name, code, err, rec.Msg)
+		}
+	}
+	// Static records need no store.
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	if code, _ := a.ServeDNS(context.Background(), rec, (&test.Case{Qname: "auth.example.org.", Qtype: dns.TypeSOA}).Msg()); code != dns.RcodeSuccess {
+		t.Fatalf("SOA with a failed store: rcode %d", code)
+	}
+}

@@ -1,0 +1,58 @@
+package acmedns
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/coredns/caddy"
+
+	"github.com/acmedns/acmedns/store"
+)
+
+// testPlugin parses an acmedns block (zone auth.example.org. unless the
+// block names others) and opens its embedded store in a temporary directory,
+// without binding the API listener.
+func testPlugin(t *testing.T, block string) *ACMEDNS {
+	t.Helper()
+	c := caddy.NewTestController("dns", block)
+	c.ServerBlockKeys = []string{"auth.example.org."}
+	cfg, err := parse(c)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if cfg.Redis == nil {
+		cfg.DB = filepath.Join(t.TempDir(), "acmedns.db")
+		s, err := store.OpenBolt(cfg.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		a := New(cfg)
+		a.store = s
+		return a
+	}
+	a := New(cfg)
+	s, release, err := acquireStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	a.store = s
+	return a
+}
+
+// seed registers subdomain for user with the given TXT values, oldest first.
+func seed(t *testing.T, a *ACMEDNS, subdomain string, values ...string) {
+	t.Helper()
+	ctx := context.Background()
+	err := a.store.Register(ctx, store.Account{Username: "user-" + subdomain, PasswordHash: []byte("x"), Subdomain: subdomain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range values {
+		if err := a.store.AddTXT(ctx, subdomain, v, a.cfg.TXTLimit); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
