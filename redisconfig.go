@@ -1,6 +1,7 @@
 package acmedns
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -66,3 +67,12 @@ func (r *RedisConfig) key() string {
 		strings.Join(r.Addrs, ","), r.MasterName, r.Username, r.Password, r.SentinelUsername, r.SentinelPassword, r.DB, r.Prefix,
 		r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.PoolSize)
 }
+
+// redisLogger sends go-redis's own messages (one per failed dial, many while
+// Redis is down) to the debug log; failures reach operators as SERVFAIL, 503
+// and the store_errors metric instead.
+type redisLogger struct{}
+
+func (redisLogger) Printf(_ context.Context, format string, v ...any) { log.Debugf(format, v...) }
+
+func init() { redis.SetLogger(redisLogger{}) }

@@ -33,16 +33,6 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}
-	addrs, _ := c.Get(apiAddrsKey{}).(map[string]bool)
-	if addrs == nil {
-		addrs = map[string]bool{}
-		c.Set(apiAddrsKey{}, addrs)
-	}
-	if addrs[cfg.API] {
-		return plugin.Error(pluginName, c.Errf("api address %s is already used by another acmedns block", cfg.API))
-	}
-	addrs[cfg.API] = true
-
 	a := New(cfg)
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		a.Next = next
@@ -127,6 +117,16 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		if _, port, err := net.SplitHostPort(args[0]); err != nil || port == "" {
 			return c.Errf("api: invalid address %q, want HOST:PORT", args[0])
 		}
+		// Two blocks on one address would silently share it: refuse.
+		addrs, _ := c.Get(apiAddrsKey{}).(map[string]bool)
+		if addrs == nil {
+			addrs = map[string]bool{}
+			c.Set(apiAddrsKey{}, addrs)
+		}
+		if addrs[args[0]] {
+			return c.Errf("api address %s is already used by another acmedns block", args[0])
+		}
+		addrs[args[0]] = true
 		cfg.API = args[0]
 	case "tls":
 		args := c.RemainingArgs()

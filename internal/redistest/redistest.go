@@ -23,13 +23,23 @@ type Server struct {
 	cmd  *exec.Cmd
 }
 
-// Start starts a redis-server and stops it when the test ends.
+// Start starts a redis-server on a free port and stops it when the test ends.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartOn(t, strconv.Itoa(FreePort(t)))
+}
+
+// StartOn starts a redis-server on the given loopback port.
+func StartOn(t testing.TB, port string) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not found (run `make test`, which installs it): %v", err)
 	}
-	s := &Server{t: t, port: FreePort(t), dir: t.TempDir()}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, port: p, dir: t.TempDir()}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 	s.Restart()
 	t.Cleanup(s.Kill)
