@@ -13,7 +13,7 @@ import (
 // testPlugin parses an acmedns block (zone auth.example.org. unless the
 // block names others) and opens its embedded store in a temporary directory,
 // without binding the API listener.
-func testPlugin(t *testing.T, block string) *ACMEDNS {
+func testPlugin(t testing.TB, block string) *ACMEDNS {
 	t.Helper()
 	c := caddy.NewTestController("dns", block)
 	c.ServerBlockKeys = []string{"auth.example.org."}
@@ -42,17 +42,21 @@ func testPlugin(t *testing.T, block string) *ACMEDNS {
 	return a
 }
 
-// seed registers subdomain for user with the given TXT values, oldest first.
+// seed registers subdomain with the given TXT values, oldest first.
 func seed(t *testing.T, a *ACMEDNS, subdomain string, values ...string) {
 	t.Helper()
-	ctx := context.Background()
-	err := a.store.Register(ctx, store.Account{Username: "user-" + subdomain, PasswordHash: []byte("x"), Subdomain: subdomain})
-	if err != nil {
+	if err := seedStore(a, subdomain, values...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func seedStore(a *ACMEDNS, subdomain string, values ...string) error {
+	ctx := context.Background()
+	err := a.store.Register(ctx, store.Account{Username: "user-" + subdomain, PasswordHash: []byte("x"), Subdomain: subdomain})
 	for _, v := range values {
-		if err := a.store.AddTXT(ctx, subdomain, v, a.cfg.TXTLimit); err != nil {
-			t.Fatal(err)
+		if err == nil {
+			err = a.store.AddTXT(ctx, subdomain, v, a.cfg.TXTLimit)
 		}
 	}
+	return err
 }
