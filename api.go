@@ -129,9 +129,9 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, errForbidden)
 		return
 	}
-	body, ok := readBody(w, r)
-	if !ok {
-		registrations.WithLabelValues("too_large").Inc()
+	body, result := readBody(w, r)
+	if result != "" {
+		registrations.WithLabelValues(result).Inc()
 		return
 	}
 	allow, code := decodeRegister(body)
@@ -200,9 +200,9 @@ type updateRequest struct {
 }
 
 func (h *api) update(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		updates.WithLabelValues("too_large").Inc()
+	body, result := readBody(w, r)
+	if result != "" {
+		updates.WithLabelValues(result).Inc()
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
@@ -309,19 +309,20 @@ func (h *api) health(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// readBody reads at most maxBody bytes; a larger body is answered 413.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readBody reads at most maxBody bytes; a larger body is answered 413. On
+// failure it has answered and returns the metric's result label.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, string) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			writeError(w, http.StatusRequestEntityTooLarge, errTooLarge)
-		} else {
-			writeError(w, http.StatusBadRequest, errMalformedJSON)
+			return nil, "too_large"
 		}
-		return nil, false
+		writeError(w, http.StatusBadRequest, errMalformedJSON)
+		return nil, "bad_request"
 	}
-	return body, true
+	return body, ""
 }
 
 // allowMethod answers 405 unless r uses one of methods.

@@ -25,7 +25,7 @@ func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 			// as far as the trusted proxies vouch.
 			return client
 		}
-		client = ip.Unmap()
+		client = ip.Unmap().WithZone("")
 		if !contains(trusted, client) {
 			return client
 		}

@@ -170,3 +170,28 @@ func TestServeDNSStoreFailure(t *testing.T) {
 		t.Fatalf("SOA with a failed store: rcode %d", code)
 	}
 }
+
+// TestServeDNSEmptyNonTerminal: a name between the apex and a nameserver
+// exists without records: NODATA, not NXDOMAIN.
+func TestServeDNSEmptyNonTerminal(t *testing.T) {
+	a := testPlugin(t, `acmedns auth.example.org {
+		api 127.0.0.1:0
+		nameserver ns1.dc1.sites.auth.example.org 192.0.2.1
+	}`)
+	for _, tc := range []struct {
+		name  string
+		rcode int
+		n     int
+	}{
+		{"sites.auth.example.org.", dns.RcodeSuccess, 0},
+		{"dc1.sites.auth.example.org.", dns.RcodeSuccess, 0},
+		{"ns1.dc1.sites.auth.example.org.", dns.RcodeSuccess, 1},
+		{"x.dc1.sites.auth.example.org.", dns.RcodeNameError, 0},
+	} {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		code, err := a.ServeDNS(context.Background(), rec, (&test.Case{Qname: tc.name, Qtype: dns.TypeA}).Msg())
+		if err != nil || code != tc.rcode || len(rec.Msg.Answer) != tc.n || len(rec.Msg.Ns) != 1-tc.n {
+			t.Errorf("%s: rcode %d, %v", tc.name, code, rec.Msg)
+		}
+	}
+}

@@ -272,8 +272,13 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 		}
 	}
 	r := defaultRedisConfig(args)
+	// A block may follow the addresses on this line. Without one, NextBlock
+	// (already inside the acmedns block) would take the next acmedns option
+	// as a redis property: peek on a copy of the dispenser first.
+	peek := c.Dispenser
+	hasBlock := peek.NextArg() && peek.Val() == "{"
 	seen := map[string]bool{}
-	for c.NextBlock() {
+	for hasBlock && c.NextBlock() {
 		opt := c.Val()
 		if seen[opt] {
 			return c.Errf("redis %s specified more than once", opt)
@@ -366,12 +371,17 @@ func prefixes(args []string) ([]netip.Prefix, error) {
 }
 
 // parsePrefix parses one CIDR (a prefix length is required); brackets around
-// the address are dropped. The prefix is masked to its network.
+// the address are dropped. Host bits are kept as written ("10.0.0.1/8").
 func parsePrefix(s string) (netip.Prefix, error) {
 	clean := strings.NewReplacer("[", "", "]", "").Replace(s)
 	p, err := netip.ParsePrefix(clean)
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("invalid CIDR %q", s)
+	}
+	// Client addresses are compared unmapped, so an IPv4-mapped prefix
+	// ("::ffff:10.0.0.0/104") becomes the IPv4 prefix it means.
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 	}
 	return p, nil
 }

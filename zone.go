@@ -12,11 +12,12 @@ type zone struct {
 	soa   *dns.SOA
 	ns    []dns.RR            // the apex NS set
 	addrs map[string][]dns.RR // A/AAAA of nameservers inside this zone, by name
+	ents  map[string]bool     // names between the apex and a nameserver: they exist, empty
 	glue  []dns.RR            // all of addrs, for the additional section of NS answers
 }
 
 func newZone(name string, cfg *Config, serial uint32) *zone {
-	z := &zone{name: name, addrs: map[string][]dns.RR{}}
+	z := &zone{name: name, addrs: map[string][]dns.RR{}, ents: map[string]bool{}}
 	mbox := cfg.Hostmaster
 	if mbox == "" {
 		mbox = "hostmaster." + name
@@ -55,6 +56,16 @@ func newZone(name string, cfg *Config, serial uint32) *zone {
 		if _, ok := z.addrs[ns.Name]; !ok {
 			z.addrs[ns.Name] = nil // an in-zone name that exists, with no addresses
 		}
+		for parent := ns.Name; ; {
+			i, end := dns.NextLabel(parent, 0)
+			if end {
+				break
+			}
+			if parent = parent[i:]; parent == name {
+				break
+			}
+			z.ents[parent] = true
+		}
 	}
 	return z
 }
@@ -63,7 +74,7 @@ func newZone(name string, cfg *Config, serial uint32) *zone {
 // qname is neither.
 func (z *zone) static(qname, owner string, qtype uint16) (answer, extra []dns.RR, ok bool) {
 	addrs, isNS := z.addrs[qname]
-	if qname != z.name && !isNS {
+	if qname != z.name && !isNS && !z.ents[qname] {
 		return nil, nil, false
 	}
 	if qname == z.name {

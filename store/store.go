@@ -37,7 +37,9 @@ type Store interface {
 	Account(ctx context.Context, subdomain string) (Account, error)
 	// AddTXT makes value the newest TXT value of subdomain and keeps at most
 	// keep values, dropping the oldest. It returns ErrNotFound for an
-	// unregistered subdomain. It returns only once the write is durable.
+	// unregistered subdomain. It returns only once the backend has the
+	// write: on disk for the embedded store, in Redis's memory (and its AOF
+	// as Redis is configured) for Redis.
 	AddTXT(ctx context.Context, subdomain, value string, keep int) error
 	// TXT returns the TXT values of subdomain, newest first (empty, not nil,
 	// when none was set yet), or ErrNotFound.

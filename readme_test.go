@@ -1,0 +1,92 @@
+package acmedns
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+)
+
+// corefileBlocks returns the ~~~ corefile blocks of a Markdown file.
+func corefileBlocks(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?s)~~~ corefile\n(.*?)~~~")
+	var blocks []string
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		blocks = append(blocks, m[1])
+	}
+	return blocks
+}
+
+// TestReadmeExamples starts every Corefile in README.md, and
+// Corefile.example, as a reader would: zone files it names exist, the
+// environment variables it names are set.
+func TestReadmeExamples(t *testing.T) {
+	blocks := corefileBlocks(t, "README.md")
+	if len(blocks) < 3 {
+		t.Fatalf("README.md has %d corefile examples", len(blocks))
+	}
+	example, err := os.ReadFile("Corefile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks = append(blocks, string(example))
+
+	defer func(p string) { dnsserver.Port = p }(dnsserver.Port)
+	dnsserver.Port = freePort(t)
+	t.Setenv("REDIS_PASSWORD", "secret")
+	zoneFile := regexp.MustCompile(`(?m)^\s*file\s+(\S+)`)
+	for i, corefile := range blocks {
+		dir := t.TempDir()
+		t.Chdir(dir)
+		for _, m := range zoneFile.FindAllStringSubmatch(corefile, -1) {
+			zone := strings.TrimPrefix(filepath.Base(m[1]), "db.")
+			rr := zone + ". 3600 IN SOA ns1." + zone + ". hostmaster." + zone + ". 1 3600 600 604800 60\n"
+			if err := os.WriteFile(m[1], []byte(rr), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inst, err := caddy.Start(caddy.CaddyfileInput{Contents: []byte(corefile), Filepath: "Corefile", ServerTypeName: "dns"})
+		if err != nil {
+			t.Errorf("example %d does not start: %v\n%s", i+1, err, corefile)
+			continue
+		}
+		inst.Stop()
+		inst.ShutdownCallbacks()
+	}
+}
+
+// TestReadmeSections checks the CoreDNS plugin README form.
+func TestReadmeSections(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Quick start", "Name", "Description", "Syntax", "Metrics", "Ready", "Examples", "See Also"}
+	var got []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			for _, w := range want {
+				if h == w {
+					got = append(got, h)
+				}
+			}
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("README sections %v, want %v in that order", got, want)
+	}
+	for _, cmd := range []string{"make run", "make test"} {
+		if !strings.Contains(string(b), cmd) {
+			t.Errorf("README does not show %q", cmd)
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/acmedns/acmedns/test
+
+go 1.26.0
