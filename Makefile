@@ -3,7 +3,9 @@ GO       ?= go
 FUZZTIME ?= 10s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test deps vet unit fuzz clean
+PEBBLE_VERSION ?= v2.10.1
+
+.PHONY: all build run test deps e2e-deps vet unit fuzz e2e clean
 
 all: build
 
@@ -33,6 +35,18 @@ deps:
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is still missing" >&2; exit 1; }
 	$(GO) mod download
 
+## e2e-deps: Pebble (from the Go module proxy) and Debian's certbot for the end-to-end tests
+e2e-deps: deps
+	@command -v certbot >/dev/null 2>&1 && python3 -c 'import requests' 2>/dev/null || { \
+		echo "installing certbot and python3-requests with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq certbot python3-requests >/dev/null; }
+	@test -x test/bin/pebble || GOBIN=$(CURDIR)/test/bin $(GO) install github.com/letsencrypt/pebble/v2/cmd/pebble@$(PEBBLE_VERSION)
+	cd test && $(GO) mod download
+
+## e2e: real certificates from Pebble through acmedns, and every client library
+e2e: e2e-deps build
+	cd test && $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
+
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
@@ -48,7 +62,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzServeDNS$$' -fuzztime $(FUZZTIME) .
 
 ## test: everything, as CI runs it
-test: deps vet unit fuzz build
+test: deps vet unit fuzz e2e
 
 clean:
-	rm -rf coredns .run
+	rm -rf coredns .run test/bin

@@ -3,14 +3,18 @@ module github.com/acmedns/acmedns/test
 go 1.26.0
 
 require (
+	github.com/cert-manager/cert-manager v1.21.2
+	github.com/cpu/goacmedns v0.1.1
+	github.com/go-acme/lego/v5 v5.6.0
+	github.com/libdns/acmedns v0.5.0
+	github.com/libdns/libdns v1.1.0
+	github.com/miekg/dns v1.1.73
+	github.com/nrdcg/goacmedns v0.2.0
+)
+
+require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
-	github.com/cpu/goacmedns v0.1.1 // indirect
-	github.com/go-acme/lego/v5 v5.6.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.6 // indirect
-	github.com/libdns/acmedns v0.5.0 // indirect
-	github.com/libdns/libdns v1.1.0 // indirect
-	github.com/miekg/dns v1.1.73 // indirect
-	github.com/nrdcg/goacmedns v0.2.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
