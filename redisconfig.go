@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acmedns/acmedns/store"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,10 +27,22 @@ type RedisConfig struct {
 	ReadTimeout      time.Duration
 	WriteTimeout     time.Duration
 	PoolSize         int
+	CacheSize        int           // entries of the in-process TXT cache; 0: off
+	WaitReplicas     int           // WAIT for this many replicas before acknowledging
+	WaitTimeout      time.Duration // how long WAIT may take
 }
 
-// DefaultRedisPrefix is prepended to every key acmedns writes.
-const DefaultRedisPrefix = "acmedns:"
+// Defaults of the redis block.
+const (
+	// DefaultRedisPrefix is prepended to every key acmedns writes.
+	DefaultRedisPrefix = "acmedns:"
+	// DefaultCacheSize bounds the in-process TXT cache: at most this many
+	// subdomains, each under 1 KiB (a 36-byte label and txt_limit values of
+	// 43 bytes), so about 5 MiB at most.
+	DefaultCacheSize = 10000
+	// DefaultWaitTimeout bounds WAIT; it stays below the read timeout.
+	DefaultWaitTimeout = 200 * time.Millisecond
+)
 
 func defaultRedisConfig(addrs []string) *RedisConfig {
 	return &RedisConfig{
@@ -37,6 +51,8 @@ func defaultRedisConfig(addrs []string) *RedisConfig {
 		DialTimeout:  500 * time.Millisecond,
 		ReadTimeout:  500 * time.Millisecond,
 		WriteTimeout: 500 * time.Millisecond,
+		CacheSize:    DefaultCacheSize,
+		WaitTimeout:  DefaultWaitTimeout,
 	}
 }
 
@@ -63,9 +79,14 @@ func (r *RedisConfig) options() *redis.UniversalOptions {
 // key identifies the backend, so that blocks and reloads naming the same
 // Redis share one client.
 func (r *RedisConfig) key() string {
-	return fmt.Sprintf("redis|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%s|%d",
+	return fmt.Sprintf("redis|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%s|%d|%d|%d|%s",
 		strings.Join(r.Addrs, ","), r.MasterName, r.Username, r.Password, r.SentinelUsername, r.SentinelPassword, r.DB, r.Prefix,
-		r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.PoolSize)
+		r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.PoolSize, r.CacheSize, r.WaitReplicas, r.WaitTimeout)
+}
+
+// storeOptions returns the store's options.
+func (r *RedisConfig) storeOptions() store.RedisOptions {
+	return store.RedisOptions{Prefix: r.Prefix, CacheSize: r.CacheSize, WaitReplicas: r.WaitReplicas, WaitTimeout: r.WaitTimeout}
 }
 
 // redisLogger sends go-redis's own messages (one per failed dial, many while

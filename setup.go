@@ -316,6 +316,29 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 				return err
 			}
 			r.PoolSize = n
+		case "cache":
+			n, err := intArg(c, "redis cache", 0, 10_000_000)
+			if err != nil {
+				return err
+			}
+			r.CacheSize = n
+		case "wait_replicas":
+			v := c.RemainingArgs()
+			if len(v) < 1 || len(v) > 2 {
+				return c.ArgErr()
+			}
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n < 1 || n > 100 {
+				return c.Errf("redis wait_replicas: want 1 to 100 replicas, got %q", v[0])
+			}
+			r.WaitReplicas = n
+			if len(v) == 2 {
+				d, err := time.ParseDuration(v[1])
+				if err != nil || d <= 0 {
+					return c.Errf("redis wait_replicas: want a positive duration, got %q", v[1])
+				}
+				r.WaitTimeout = d
+			}
 		case "dial_timeout", "read_timeout", "write_timeout":
 			v := c.RemainingArgs()
 			if len(v) != 1 {
@@ -336,6 +359,9 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 		default:
 			return c.Errf("unknown redis property %q", opt)
 		}
+	}
+	if r.WaitReplicas > 0 && r.WaitTimeout >= r.ReadTimeout {
+		return c.Errf("redis wait_replicas: the timeout (%s) must be shorter than read_timeout (%s)", r.WaitTimeout, r.ReadTimeout)
 	}
 	if r.MasterName == "" && (r.SentinelUsername != "" || r.SentinelPassword != "") {
 		return c.Err("redis: sentinel_username and sentinel_password need master")

@@ -64,6 +64,8 @@ func redisDefaults(addrs ...string) *RedisConfig {
 		DialTimeout:  500 * time.Millisecond,
 		ReadTimeout:  500 * time.Millisecond,
 		WriteTimeout: 500 * time.Millisecond,
+		CacheSize:    DefaultCacheSize,
+		WaitTimeout:  DefaultWaitTimeout,
 	}
 }
 
@@ -200,6 +202,8 @@ func TestParse(t *testing.T) {
 				"\tdial_timeout 2s",
 				"\tread_timeout 250ms",
 				"\twrite_timeout 1m",
+				"\tcache 500",
+				"\twait_replicas 1 100ms",
 				"}",
 				"ttl 5",
 			),
@@ -216,6 +220,9 @@ func TestParse(t *testing.T) {
 					DialTimeout:  2 * time.Second,
 					ReadTimeout:  250 * time.Millisecond,
 					WriteTimeout: time.Minute,
+					CacheSize:    500,
+					WaitReplicas: 1,
+					WaitTimeout:  100 * time.Millisecond,
 				}
 			},
 		},
@@ -533,6 +540,11 @@ func TestParseErrors(t *testing.T) {
 		{"redis second address without port", block("redis a.example:6379 b.example"), nil, 3, `redis: invalid address "b.example"`},
 		{"redis address with empty port", block("redis localhost:"), nil, 3, `redis: invalid address "localhost:"`},
 		{"unknown redis property", block("redis r:6379 {", "\tsentinel s:26379", "}"), nil, 4, `unknown redis property "sentinel"`},
+		{"redis cache negative", block("redis r:6379 {", "\tcache -1", "}"), nil, 4, "redis cache: want an integer from 0 to 10000000"},
+		{"redis wait_replicas zero", block("redis r:6379 {", "\twait_replicas 0", "}"), nil, 4, "redis wait_replicas: want 1 to 100 replicas"},
+		{"redis wait_replicas bad timeout", block("redis r:6379 {", "\twait_replicas 1 soon", "}"), nil, 4, "redis wait_replicas: want a positive duration"},
+		{"redis wait_replicas without count", block("redis r:6379 {", "\twait_replicas", "}"), nil, 4, "Wrong argument count"},
+		{"redis wait longer than reads", block("redis r:6379 {", "\twait_replicas 1 1s", "}"), nil, 5, "must be shorter than read_timeout"},
 		{"redis property twice", block("redis r:6379 {", "\tpassword a", "\tpassword b", "}"), nil, 5, "redis password specified more than once"},
 		{"redis db twice", block("redis r:6379 {", "\tdb 1", "\tdb 2", "}"), nil, 5, "redis db specified more than once"},
 		{"redis username without value", block("redis r:6379 {", "\tusername", "}"), nil, 4, "Wrong argument count"},

@@ -69,7 +69,7 @@ func openStore(cfg *Config) (store.Store, error) {
 	}
 	// go-redis connects on demand, so a Redis that is down now is not an
 	// error: queries answer SERVFAIL until it is back.
-	return store.NewRedis(redis.NewUniversalClient(cfg.Redis.options()), cfg.Redis.Prefix), nil
+	return store.NewRedis(redis.NewUniversalClient(cfg.Redis.options()), cfg.Redis.storeOptions()), nil
 }
 
 // Reloads. Caddy discards a new instance whose start fails without running

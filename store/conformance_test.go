@@ -37,17 +37,27 @@ func backends() []backend {
 			s := open()
 			return s, func() store.Store { s.Close(); return open() }
 		}},
-		{"redis", func(t *testing.T) (store.Store, func() store.Store) {
-			srv := redistest.Start(t)
-			open := func() store.Store {
-				s := store.NewRedis(redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr}}), "test:")
-				t.Cleanup(func() { s.Close() })
-				return s
-			}
-			s := open()
-			return s, func() store.Store { s.Close(); srv.Kill(); srv.Restart(); return open() }
-		}},
+		{"redis", redisBackend(0)},
+		{"redis with cache", redisBackend(1000)},
 	}
+}
+
+func redisBackend(cacheSize int) func(t *testing.T) (store.Store, func() store.Store) {
+	return func(t *testing.T) (store.Store, func() store.Store) {
+		srv := redistest.Start(t)
+		open := func() store.Store {
+			return openRedis(t, srv.Addr, cacheSize)
+		}
+		s := open()
+		return s, func() store.Store { s.Close(); srv.Kill(); srv.Restart(); return open() }
+	}
+}
+
+func openRedis(t *testing.T, addr string, cacheSize int) *store.Redis {
+	client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{addr}})
+	s := store.NewRedis(client, store.RedisOptions{Prefix: "test:", CacheSize: cacheSize})
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func account(sub string) store.Account {
@@ -188,6 +198,19 @@ var suite = []struct {
 			if err != nil || !reflect.DeepEqual(got, st.want) {
 				t.Fatalf("after %s/%d: TXT = %v, %v; want %v", st.value, st.keep, got, err, st.want)
 			}
+		}
+	}},
+	{"a repeated value is not kept twice", func(t *testing.T, ctx context.Context, s store.Store) {
+		if err := s.Register(ctx, account("retry")); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"base", "wild", "wild"} {
+			if err := s.AddTXT(ctx, "retry", v, 2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := s.TXT(ctx, "retry"); !reflect.DeepEqual(got, []string{"wild", "base"}) {
+			t.Fatalf("after a retried update TXT = %v, want [wild base]", got)
 		}
 	}},
 	{"bad values change nothing", func(t *testing.T, ctx context.Context, s store.Store) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,23 +18,62 @@ import (
 // u (username), p (bcrypt hash), a (allowfrom as a JSON array) and t (the TXT
 // values, newest first, separated by spaces). Writes run as Lua scripts on
 // that one key, so they are atomic on a standalone server, behind Sentinel and
-// in a Cluster alike.
+// in a Cluster alike; the same script publishes the subdomain on
+// <prefix>invalidate, which every replica's cache listens to.
 type Redis struct {
-	client redis.UniversalClient
-	prefix string
+	client  redis.UniversalClient
+	opts    RedisOptions
+	channel string
+	cache   *txtCache // nil: every lookup goes to Redis
+
+	stop      chan struct{}
+	done      sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// NewRedis wraps a go-redis client; keys are prefixed with prefix.
-func NewRedis(client redis.UniversalClient, prefix string) *Redis {
-	return &Redis{client: client, prefix: prefix}
+// RedisOptions tunes a Redis store.
+type RedisOptions struct {
+	// Prefix is prepended to every key and to the invalidation channel.
+	Prefix string
+	// CacheSize bounds the in-process cache of TXT lookups (entries); 0
+	// disables it.
+	CacheSize int
+	// WaitReplicas, when above 0, acknowledges a write only once that many
+	// Redis replicas have it (WAIT), waiting at most WaitTimeout, which must
+	// be shorter than the client's read timeout.
+	WaitReplicas int
+	WaitTimeout  time.Duration
+}
+
+// ErrNotReplicated is returned when a write reached fewer replicas than
+// RedisOptions.WaitReplicas in time. The write may still be on the master.
+var ErrNotReplicated = errors.New("store: write not acknowledged by enough Redis replicas")
+
+// pubsubHealth is how often a quiet invalidation subscription is pinged.
+const pubsubHealth = time.Second
+
+// NewRedis wraps a go-redis client. With a cache it subscribes to
+// invalidations in the background; Close stops that.
+func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
+	r := &Redis{client: client, opts: opts, channel: opts.Prefix + "invalidate", stop: make(chan struct{})}
+	if opts.CacheSize > 0 {
+		r.cache = newTXTCache(opts.CacheSize)
+		r.done.Add(1)
+		go r.subscribe()
+	}
+	return r
 }
 
 var registerScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 'p', ARGV[2], 'a', ARGV[3], 't', '')
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 `)
 
+// addTXTScript puts ARGV[1] first, drops an older copy of it (a retried
+// update must not evict the other live value) and keeps ARGV[2] values.
 var addTXTScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 't')
 if not cur then return 0 end
@@ -41,15 +82,18 @@ local out = ARGV[1]
 local n = 1
 for v in string.gmatch(cur, '[^ ]+') do
   if n >= keep then break end
-  out = out .. ' ' .. v
-  n = n + 1
+  if v ~= ARGV[1] then
+    out = out .. ' ' .. v
+    n = n + 1
+  end
 end
 redis.call('HSET', KEYS[1], 't', out)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `)
 
 // Key returns the Redis key of a subdomain's registration.
-func (r *Redis) Key(subdomain string) string { return r.prefix + "sub:" + subdomain }
+func (r *Redis) Key(subdomain string) string { return r.opts.Prefix + "sub:" + subdomain }
 
 // Register implements Store.
 func (r *Redis) Register(ctx context.Context, a Account) error {
@@ -64,7 +108,8 @@ func (r *Redis) Register(ctx context.Context, a Account) error {
 	if err != nil {
 		return err
 	}
-	n, err := registerScript.Run(ctx, r.client, []string{r.Key(a.Subdomain)}, a.Username, a.PasswordHash, allowJSON).Int()
+	n, err := r.write(ctx, registerScript, r.Key(a.Subdomain), a.Username, a.PasswordHash, allowJSON, r.channel, a.Subdomain)
+	r.invalidateOwn(a.Subdomain)
 	if err != nil {
 		return err
 	}
@@ -101,7 +146,8 @@ func (r *Redis) AddTXT(ctx context.Context, subdomain, value string, keep int) e
 	if err := checkAdd(subdomain, value, keep); err != nil {
 		return err
 	}
-	n, err := addTXTScript.Run(ctx, r.client, []string{r.Key(subdomain)}, value, keep).Int()
+	n, err := r.write(ctx, addTXTScript, r.Key(subdomain), value, keep, r.channel, subdomain)
+	r.invalidateOwn(subdomain)
 	if err != nil {
 		return err
 	}
@@ -111,23 +157,140 @@ func (r *Redis) AddTXT(ctx context.Context, subdomain, value string, keep int) e
 	return nil
 }
 
-// TXT implements Store.
+// invalidateOwn drops a subdomain this replica just wrote (or tried to), so
+// that it reads its own writes without waiting for its own invalidation.
+func (r *Redis) invalidateOwn(subdomain string) {
+	if r.cache != nil {
+		r.cache.invalidate(subdomain)
+	}
+}
+
+// write runs a write script on key. With WaitReplicas it sends the script
+// and WAIT on one connection to the key's master (WAIT counts the writes of
+// its own connection) and fails unless enough replicas acknowledged.
+func (r *Redis) write(ctx context.Context, s *redis.Script, key string, args ...any) (int64, error) {
+	if r.opts.WaitReplicas <= 0 {
+		return s.Run(ctx, r.client, []string{key}, args...).Int64()
+	}
+	var node redis.Cmdable = r.client
+	if cc, ok := r.client.(*redis.ClusterClient); ok {
+		master, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return 0, err
+		}
+		node = master
+	}
+	var res *redis.Cmd
+	var acked *redis.Cmd
+	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		res = s.Eval(ctx, p, []string{key}, args...)
+		acked = p.Do(ctx, "WAIT", r.opts.WaitReplicas, r.opts.WaitTimeout.Milliseconds())
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.Int64()
+	if err != nil {
+		return 0, err
+	}
+	if replicas, err := acked.Int64(); err != nil || replicas < int64(r.opts.WaitReplicas) {
+		return n, ErrNotReplicated
+	}
+	return n, nil
+}
+
+// TXT implements Store. With a cache, a lookup is answered from memory when
+// the cache is trusted and has it.
 func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
 	}
+	var token uint64
+	if r.cache != nil {
+		if values, registered, ok := r.cache.get(subdomain); ok {
+			if !registered {
+				return nil, ErrNotFound
+			}
+			return values, nil
+		}
+		token = r.cache.begin()
+	}
 	s, err := r.client.HGet(ctx, r.Key(subdomain), "t").Result()
 	if errors.Is(err, redis.Nil) {
+		if r.cache != nil {
+			r.cache.put(token, subdomain, nil)
+		}
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	return splitValues(s), nil
+	values := splitValues(s)
+	if r.cache != nil {
+		r.cache.put(token, subdomain, values)
+	}
+	return values, nil
 }
+
+// subscribe keeps the cache coherent: it deletes what other writers
+// publish, and it distrusts the cache from the moment the subscription may
+// have missed a message until it is subscribed again and has flushed.
+func (r *Redis) subscribe() {
+	defer r.done.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-r.stop; cancel() }()
+
+	ps := r.client.Subscribe(ctx, r.channel)
+	defer ps.Close()
+	for ctx.Err() == nil {
+		msg, err := ps.ReceiveTimeout(ctx, pubsubHealth)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var netErr interface{ Timeout() bool }
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				pctx, pcancel := context.WithTimeout(ctx, pubsubHealth)
+				err = ps.Ping(pctx)
+				pcancel()
+				if err == nil {
+					continue // the Pong arrives in the next Receive
+				}
+			}
+			r.cache.flush(false)
+			select { // go-redis reconnects and resubscribes on the next Receive
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				r.cache.flush(true)
+			}
+		case *redis.Message:
+			r.cache.invalidate(m.Payload)
+
+		}
+	}
+}
+
+// CacheTrusted reports whether lookups may be answered from the cache; it is
+// false without a cache.
+func (r *Redis) CacheTrusted() bool { return r.cache != nil && r.cache.trusted.Load() }
 
 // Ping implements Store.
 func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
-// Close implements Store.
-func (r *Redis) Close() error { return r.client.Close() }
+// Close implements Store. It may be called more than once.
+func (r *Redis) Close() error {
+	r.closeOnce.Do(func() {
+		close(r.stop)
+		r.done.Wait()
+		r.closeErr = r.client.Close()
+	})
+	return r.closeErr
+}

@@ -36,7 +36,7 @@ type Store interface {
 	// Account returns the account that owns subdomain, or ErrNotFound.
 	Account(ctx context.Context, subdomain string) (Account, error)
 	// AddTXT makes value the newest TXT value of subdomain and keeps at most
-	// keep values, dropping the oldest. It returns ErrNotFound for an
+	// keep values, dropping the oldest (and an older copy of value itself). It returns ErrNotFound for an
 	// unregistered subdomain. It returns only once the backend has the
 	// write: on disk for the embedded store, in Redis's memory (and its AOF
 	// as Redis is configured) for Redis.
@@ -106,7 +106,8 @@ func checkAdd(subdomain, value string, keep int) error {
 	return nil
 }
 
-// pushValue returns values with v in front, at most keep long.
+// pushValue returns values with v in front, at most keep long. An older copy
+// of v is dropped, so a retried update does not evict the other live value.
 func pushValue(values []string, v string, keep int) []string {
 	out := make([]string, 0, keep)
 	out = append(out, v)
@@ -114,7 +115,9 @@ func pushValue(values []string, v string, keep int) []string {
 		if len(out) == keep {
 			break
 		}
-		out = append(out, old)
+		if old != v {
+			out = append(out, old)
+		}
 	}
 	return out
 }
