@@ -217,6 +217,12 @@ func TestCoreDNSRedisOutage(t *testing.T) {
 	checkTXT(t, p.dnsAddr(), name, dns.RcodeSuccess, txtB, txtA)
 
 	redis.Kill()
+	// The cache answers until the replica notices its subscription died,
+	// which a closed connection tells at once.
+	eventually(t, 3*time.Second, "SERVFAIL once Redis is gone", func() bool {
+		code, _ := txtOver(t, "udp", p.dnsAddr(), name)
+		return code == dns.RcodeServerFailure
+	})
 	checkTXT(t, p.dnsAddr(), name, dns.RcodeServerFailure)
 	checkTXT(t, p.dnsAddr(), "nobody.auth.example.test.", dns.RcodeServerFailure)
 	unavailable := `{"error": "storage_unavailable"}`
