@@ -29,10 +29,10 @@ run: build
 
 ## deps: install what the tests need (redis-server) when it is missing
 deps:
-	@command -v redis-server >/dev/null 2>&1 || { \
-		echo "installing redis-server with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null; }
-	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is still missing" >&2; exit 1; }
+	@command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 || { \
+		echo "installing redis-server and redis-sentinel with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 || { echo "redis-server or redis-sentinel is still missing" >&2; exit 1; }
 	$(GO) mod download
 
 ## e2e-deps: Pebble (from the Go module proxy) and Debian's certbot for the end-to-end tests

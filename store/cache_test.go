@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +109,79 @@ func TestCacheSubscriptionDrop(t *testing.T) {
 			want = append(want, []string{"v1", "v2", "v3", "v4"}[i-1])
 		}
 		eventually(t, "write after a cut subscription", txtIs(b, "dropped", want...))
+	}
+}
+
+// TestClusterInvalidation: in a Cluster, writes to keys on every master
+// reach the other replica's cache (PUBLISH is cluster-wide).
+func TestClusterInvalidation(t *testing.T) {
+	nodes := redistest.StartCluster(t, 3)
+	a, b := openCluster(t, nodes, 1000), openCluster(t, nodes, 1000)
+	ctx := context.Background()
+	eventually(t, "caches trusted", func() bool { return a.CacheTrusted() && b.CacheTrusted() })
+	subs := make([]string, 30) // spread over the three masters' slots
+	for i := range subs {
+		subs[i] = fmt.Sprintf("cluster-%d", i)
+		if _, err := b.TXT(ctx, subs[i]); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if err := a.Register(ctx, account(subs[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sub := range subs {
+		eventually(t, "registration of "+sub, txtIs(b, sub))
+		if err := a.AddTXT(ctx, sub, "v-"+sub, 2); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "update of "+sub, txtIs(b, sub, "v-"+sub))
+	}
+}
+
+// TestWaitReplicas: with WaitReplicas, an acknowledged update is on the
+// replica, so it survives the master being killed right after; asking for
+// more replicas than there are fails the write.
+func TestWaitReplicas(t *testing.T) {
+	master := redistest.Start(t)
+	replica := redistest.StartReplica(t, master)
+	ctx := context.Background()
+	open := func(n int) *store.Redis {
+		client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{master.Addr}})
+		s := store.NewRedis(client, store.RedisOptions{Prefix: "test:", WaitReplicas: n, WaitTimeout: 200 * time.Millisecond})
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s := open(1)
+	rc := redis.NewClient(&redis.Options{Addr: replica.Addr})
+	if err := s.Register(ctx, account("durable")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		v := fmt.Sprintf("value-%d", i)
+		if err := s.AddTXT(ctx, "durable", v, 2); err != nil {
+			t.Fatal(err)
+		}
+		// Read the replica at once: WAIT made it have the write already.
+		got, err := rc.HGet(ctx, "test:sub:durable", "t").Result()
+		if err != nil || !strings.HasPrefix(got, v+" ") && got != v {
+			t.Fatalf("replica has %q after update %s was acknowledged (%v)", got, v, err)
+		}
+	}
+	if err := open(2).AddTXT(ctx, "durable", "too-few", 2); !errors.Is(err, store.ErrNotReplicated) {
+		t.Fatalf("WAIT for 2 replicas with 1: %v", err)
+	}
+
+	// Killed right after the acknowledgement, the master loses nothing.
+	if err := s.AddTXT(ctx, "durable", "last", 2); err != nil {
+		t.Fatal(err)
+	}
+	master.Kill()
+	if err := rc.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	promoted := store.NewRedis(rc, store.RedisOptions{Prefix: "test:"})
+	defer promoted.Close()
+	if got, err := promoted.TXT(ctx, "durable"); err != nil || got[0] != "last" {
+		t.Fatalf("promoted replica has %v, %v; want the acknowledged value first", got, err)
 	}
 }

@@ -39,7 +39,39 @@ func backends() []backend {
 		}},
 		{"redis", redisBackend(0)},
 		{"redis with cache", redisBackend(1000)},
+		{"redis cluster with cache", clusterBackend},
 	}
+}
+
+// clusterBackend is a three-master Redis Cluster; reopening restarts every
+// node from its AOF and cluster config.
+func clusterBackend(t *testing.T) (store.Store, func() store.Store) {
+	nodes := redistest.StartCluster(t, 3)
+	open := func() store.Store { return openCluster(t, nodes, 1000) }
+	s := open()
+	return s, func() store.Store {
+		s.Close()
+		for _, n := range nodes {
+			n.Kill()
+		}
+		for _, n := range nodes {
+			n.Restart()
+		}
+		redistest.WaitCluster(t, nodes)
+		return open()
+	}
+}
+
+func openCluster(t *testing.T, nodes []*redistest.Server, cacheSize int) *store.Redis {
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.Addr)
+	}
+	// Two or more addresses make a ClusterClient.
+	client := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs, IsClusterMode: true})
+	s := store.NewRedis(client, store.RedisOptions{Prefix: "test:", CacheSize: cacheSize})
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func redisBackend(cacheSize int) func(t *testing.T) (store.Store, func() store.Store) {

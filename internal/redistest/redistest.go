@@ -16,21 +16,23 @@ import (
 // Server is one redis-server process with AOF on (fsync always), so a killed
 // and restarted server has every acknowledged write.
 type Server struct {
-	t    testing.TB
-	Addr string // 127.0.0.1:PORT
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t     testing.TB
+	Addr  string // 127.0.0.1:PORT
+	port  int
+	dir   string
+	extra []string
+	cmd   *exec.Cmd
 }
 
-// Start starts a redis-server on a free port and stops it when the test ends.
-func Start(t testing.TB) *Server {
+// Start starts a redis-server on a free port and stops it when the test
+// ends. extra are more redis-server options ("--replicaof", "HOST", "PORT").
+func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	return StartOn(t, strconv.Itoa(FreePort(t)))
+	return StartOn(t, strconv.Itoa(FreePort(t)), extra...)
 }
 
 // StartOn starts a redis-server on the given loopback port.
-func StartOn(t testing.TB, port string) *Server {
+func StartOn(t testing.TB, port string, extra ...string) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not found (run `make test`, which installs it): %v", err)
@@ -39,7 +41,7 @@ func StartOn(t testing.TB, port string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, port: p, dir: t.TempDir()}
+	s := &Server{t: t, port: p, dir: t.TempDir(), extra: extra}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 	s.Restart()
 	t.Cleanup(s.Kill)
@@ -62,10 +64,11 @@ func (s *Server) Restart() {
 	if s.cmd != nil {
 		s.t.Fatalf("redis-server on %s is already running", s.Addr)
 	}
-	cmd := exec.Command("redis-server",
+	args := []string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--appendonly", "yes", "--appendfsync", "always",
-		"--save", "", "--protected-mode", "no", "--logfile", "redis.log")
+		"--save", "", "--protected-mode", "no", "--logfile", "redis.log"}
+	cmd := exec.Command("redis-server", append(args, s.extra...)...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("starting redis-server: %v", err)
@@ -76,6 +79,9 @@ func (s *Server) Restart() {
 		s.t.Fatalf("redis-server on %s did not come up: %v\n%s", s.Addr, err, log)
 	}
 }
+
+// Port is the server's TCP port.
+func (s *Server) Port() string { return strconv.Itoa(s.port) }
 
 // waitRedis waits until a PING on addr is answered with PONG.
 func waitRedis(addr string, limit time.Duration) error {
