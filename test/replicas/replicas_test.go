@@ -1,0 +1,151 @@
+// Package replicas runs several CoreDNS processes, built from cmd/coredns,
+// on one Redis, as a Deployment or sidecars would.
+package replicas
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/acmedns/acmedns/test/harness"
+)
+
+const corefile = `auth.example.test:{DNS} {
+    bind 127.0.0.1
+    acmedns {
+        api 127.0.0.1:{API}
+        redis %s
+        nameserver ns1.auth.example.test 127.0.0.1
+    }
+}
+`
+
+func startReplicas(t *testing.T, n int) []*harness.CoreDNS {
+	redis := harness.StartRedis(t)
+	var rs []*harness.CoreDNS
+	for range n {
+		rs = append(rs, harness.StartCoreDNS(t, fmt.Sprintf(corefile, redis.Addr), nil))
+	}
+	return rs
+}
+
+// txt asks one replica over proto.
+func txt(t *testing.T, proto, addr, name string) (int, []string) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeTXT)
+	resp, _, err := (&dns.Client{Net: proto, Timeout: 2 * time.Second}).Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", proto, addr, err)
+	}
+	var values []string
+	for _, rr := range resp.Answer {
+		values = append(values, rr.(*dns.TXT).Txt...)
+	}
+	return resp.Rcode, values
+}
+
+func update(t *testing.T, apiURL string, acc harness.Account, value string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"subdomain": acc.Subdomain, "txt": value})
+	req, _ := http.NewRequest("POST", apiURL+"/update", bytes.NewReader(body))
+	req.Header.Set("X-Api-User", acc.Username)
+	req.Header.Set("X-Api-Key", acc.Password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("update through %s: %s", apiURL, resp.Status)
+	}
+}
+
+func value(i int) string { return fmt.Sprintf("%043d", i) }
+
+// TestReplicasAgree: register on one replica, update through each in turn;
+// after every acknowledged update, every replica, over UDP and TCP, answers
+// either the state before it (until the invalidation arrives, which the
+// loop waits for) or exactly the new state, never anything else.
+func TestReplicasAgree(t *testing.T) {
+	rs := startReplicas(t, 3)
+	acc := harness.Register(t, rs[0].APIURL)
+	name := acc.Subdomain + ".auth.example.test."
+	for _, r := range rs {
+		for _, proto := range []string{"udp", "tcp"} {
+			if code, values := txt(t, proto, r.DNSAddr, name); code != dns.RcodeSuccess || len(values) != 0 {
+				t.Fatalf("%s %s after registering elsewhere: %s %v", r.DNSAddr, proto, dns.RcodeToString[code], values)
+			}
+		}
+	}
+	var state []string
+	for i := range 30 {
+		through := rs[i%len(rs)]
+		before := state
+		update(t, through.APIURL, acc, value(i))
+		state = append([]string{value(i)}, state...)[:min(len(state)+1, 2)]
+		for _, r := range rs {
+			for _, proto := range []string{"udp", "tcp"} {
+				deadline := time.Now().Add(2 * time.Second)
+				for {
+					code, got := txt(t, proto, r.DNSAddr, name)
+					if code == dns.RcodeSuccess && slices.Equal(got, state) {
+						break
+					}
+					if code != dns.RcodeSuccess || !slices.Equal(got, before) || time.Now().After(deadline) {
+						t.Fatalf("update %d through %s: %s %s answers %s %v, want %v (or %v until the invalidation arrives)",
+							i, through.APIURL, r.DNSAddr, proto, dns.RcodeToString[code], got, state, before)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}
+	}
+}
+
+// TestPropagationDelay measures, for updates through replica A, the time
+// from the 200 until replica B answers the new value (B is asked over UDP
+// in a tight loop). ACMEDNS_PROPAGATION_UPDATES sets the count (default
+// 200; `make bench` uses 1000).
+func TestPropagationDelay(t *testing.T) {
+	n := 200
+	if s := os.Getenv("ACMEDNS_PROPAGATION_UPDATES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	rs := startReplicas(t, 2)
+	a, b := rs[0], rs[1]
+	acc := harness.Register(t, a.APIURL)
+	name := acc.Subdomain + ".auth.example.test."
+	c := &dns.Client{Net: "udp", Timeout: time.Second}
+	delays := make([]time.Duration, 0, n)
+	for i := range n {
+		// B has the old value cached: the update must invalidate it.
+		txt(t, "udp", b.DNSAddr, name)
+		update(t, a.APIURL, acc, value(i))
+		acked := time.Now()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeTXT)
+		for {
+			resp, _, err := c.Exchange(m, b.DNSAddr)
+			if err == nil && len(resp.Answer) > 0 && resp.Answer[0].(*dns.TXT).Txt[0] == value(i) {
+				break
+			}
+			if time.Since(acked) > 5*time.Second {
+				t.Fatalf("update %d not answered by the other replica within 5 s", i)
+			}
+		}
+		delays = append(delays, time.Since(acked))
+	}
+	sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+	pct := func(p float64) time.Duration { return delays[int(p*float64(len(delays)-1))] }
+	t.Logf("propagation over %d updates: p50 %s, p99 %s, max %s", n, pct(0.50), pct(0.99), delays[len(delays)-1])
+}
