@@ -8,50 +8,15 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/acmedns/acmedns/test/harness"
 )
-
-// One CoreDNS serves the customer's zone with the file plugin and the
-// delegated acmedns zone on the same port, so that the file plugin resolves
-// the out-of-zone CNAME target through the same server and answers
-// _acme-challenge.example.test TXT with the CNAME and the target's TXT
-// records, as Pebble (which does not chase CNAMEs) needs.
-const corefile = `example.test:{DNS} {
-    bind 127.0.0.1
-    file db.example.test {
-        reload 1s
-    }
-    errors
-}
-auth.example.test:{DNS} {
-    bind 127.0.0.1
-    acmedns {
-        api 127.0.0.1:{API}
-        nameserver ns1.auth.example.test 127.0.0.1
-    }
-    errors
-}
-`
-
-func zone(serial int, extra string) string {
-	return fmt.Sprintf(`$ORIGIN example.test.
-@	3600 IN SOA ns1.example.test. hostmaster.example.test. %d 7200 3600 1209600 60
-@	3600 IN NS ns1.example.test.
-ns1	3600 IN A 127.0.0.1
-%s`, serial, extra)
-}
 
 // certbot runs certbot with the manual plugin and the acmedns hook; it
 // returns the combined output and the error of the run.
@@ -101,7 +66,7 @@ func TestCertbotManualHook(t *testing.T) {
 		t.Fatalf("the hook %s must exist and be executable: %v", hook, err)
 	}
 
-	coredns := harness.StartCoreDNS(t, corefile, map[string]string{"db.example.test": zone(1, "")})
+	coredns := harness.StartDelegation(t)
 	pebble := harness.StartPebble(t, coredns.DNSAddr)
 	base := t.TempDir()
 	creds := filepath.Join(base, "acmedns.json")
@@ -144,8 +109,7 @@ func TestCertbotManualHook(t *testing.T) {
 
 	// The customer creates the CNAME; the file plugin reloads on the new
 	// serial.
-	coredns.WriteFile(t, "db.example.test", zone(2, "_acme-challenge 60 IN CNAME "+acct.Fulldomain+".\n"))
-	waitForCNAME(t, coredns.DNSAddr, acct.Fulldomain)
+	coredns.AddCNAME(t, "_acme-challenge.example.test", acct.Fulldomain)
 
 	// Run 2: the hook sets both TXT values (base name and wildcard; the
 	// subdomain keeps two) and the CA validates them through the CNAME.
@@ -156,74 +120,20 @@ func TestCertbotManualHook(t *testing.T) {
 
 	live := filepath.Join(base, "config", "live", "example.test")
 	leaf := readCerts(t, filepath.Join(live, "cert.pem"))[0]
-	sans := slices.Clone(leaf.DNSNames)
-	slices.Sort(sans)
-	if want := []string{"*.example.test", "example.test"}; !slices.Equal(sans, want) {
-		t.Errorf("certificate SANs %q, want %q", sans, want)
-	}
 	chain := readCerts(t, filepath.Join(live, "fullchain.pem"))
 	if !chain[0].Equal(leaf) {
 		t.Error("fullchain.pem does not start with cert.pem")
 	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	for _, name := range []string{"example.test", "www.example.test"} {
-		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: pebble.Roots(t), Intermediates: inter}); err != nil {
-			t.Errorf("verifying the chain for %s against Pebble's roots: %v", name, err)
-		}
-	}
+	harness.CheckChain(t, chain, pebble.Roots(t), "example.test", "*.example.test")
 }
 
 // waitForCNAME waits until _acme-challenge.example.test TXT over TCP
 // answers the CNAME to target.
-func waitForCNAME(t *testing.T, addr, target string) {
-	t.Helper()
-	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
-	m := new(dns.Msg)
-	m.SetQuestion("_acme-challenge.example.test.", dns.TypeTXT)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		r, _, err := c.Exchange(m, addr)
-		if err == nil {
-			for _, rr := range r.Answer {
-				if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Target, dns.Fqdn(target)) {
-					return
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the file plugin did not serve the CNAME within 15s: last answer %v, error %v", r, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func readCerts(t *testing.T, path string) []*x509.Certificate {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		t.Fatalf("%s holds no certificate", path)
-	}
-	return certs
+	return harness.ParseCerts(t, b)
 }

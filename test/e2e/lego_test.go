@@ -9,10 +9,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/pem"
-	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,87 +22,25 @@ import (
 	"github.com/go-acme/lego/v5/lego"
 	"github.com/go-acme/lego/v5/providers/dns/acmedns"
 	"github.com/go-acme/lego/v5/registration"
-	"github.com/miekg/dns"
 
 	"github.com/acmedns/acmedns/test/harness"
 )
 
-// corefile serves the customer zone with the file plugin and the delegated
-// zone with acmedns, in ONE CoreDNS on one port. The file plugin resolves the
-// out-of-zone CNAME target through the same server, so a query for
-// _acme-challenge.example.test gets the CNAME and the TXT records together,
-// as Pebble (which does not chase CNAMEs) needs.
-const corefile = `example.test:{DNS} {
-    bind 127.0.0.1
-    file db.example.test {
-        reload 1s
-    }
-    errors
-}
-auth.example.test:{DNS} {
-    bind 127.0.0.1
-    acmedns {
-        api 127.0.0.1:{API}
-        nameserver ns1.auth.example.test 127.0.0.1
-    }
-    errors
-}
-`
-
-// zoneFile is example.test with the given challenge CNAMEs (owner → target).
-func zoneFile(serial int, cnames map[string]string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "$ORIGIN example.test.\n@ 60 IN SOA ns1.example.test. hostmaster.example.test. %d 3600 600 604800 60\n", serial)
-	b.WriteString("@ 60 IN NS ns1.example.test.\nns1 60 IN A 127.0.0.1\n")
-	for owner, target := range cnames {
-		fmt.Fprintf(&b, "%s 60 IN CNAME %s\n", dns.Fqdn(owner), dns.Fqdn(target))
-	}
-	return b.String()
-}
-
-// world is one CoreDNS, one Pebble, and the zone's CNAMEs.
+// world is one CoreDNS serving example.test and auth.example.test, and one
+// Pebble validating against it.
 type world struct {
 	t      *testing.T
-	dns    *harness.CoreDNS
+	dns    *harness.Delegation
 	pebble *harness.Pebble
-	mu     sync.Mutex
-	serial int
-	cnames map[string]string
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{t: t, serial: 1, cnames: map[string]string{}}
-	w.dns = harness.StartCoreDNS(t, corefile, map[string]string{"db.example.test": zoneFile(1, nil)})
+	w := &world{t: t}
+	w.dns = harness.StartDelegation(t)
 	w.pebble = harness.StartPebble(t, w.dns.DNSAddr)
 	// lego's own DNS checks (CNAME following, propagation) ask our server.
 	dns01.SetDefaultClient(dns01.NewClient(&dns01.Options{RecursiveNameservers: []string{w.dns.DNSAddr}, Timeout: 5 * time.Second}))
 	return w
-}
-
-// addCNAME publishes owner CNAME target and waits until the file plugin has
-// reloaded the zone.
-func (w *world) addCNAME(owner, target string) {
-	w.t.Helper()
-	w.mu.Lock()
-	w.serial++
-	w.cnames[owner] = target
-	w.dns.WriteFile(w.t, "db.example.test", zoneFile(w.serial, w.cnames))
-	w.mu.Unlock()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		m := new(dns.Msg)
-		m.SetQuestion(dns.Fqdn(owner), dns.TypeTXT)
-		resp, _, err := (&dns.Client{Net: "tcp", Timeout: 2 * time.Second}).Exchange(m, w.dns.DNSAddr)
-		if err == nil && len(resp.Answer) > 0 {
-			if c, ok := resp.Answer[0].(*dns.CNAME); ok && c.Target == dns.Fqdn(target) {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("the file plugin did not pick up %s CNAME %s", owner, target)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // user is an ACME account.
@@ -202,36 +137,7 @@ func asCNAMERequired(err error, need *acmedns.ErrCNAMERequired) bool {
 // checkCert verifies the SANs and the chain against Pebble's current root.
 func (w *world) checkCert(res *certificate.Resource, names ...string) *x509.Certificate {
 	w.t.Helper()
-	var certs []*x509.Certificate
-	rest := res.Certificate
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) < 2 {
-		w.t.Fatalf("bundle has %d certificates, want leaf and issuer", len(certs))
-	}
-	leaf := certs[0]
-	got := slices.Sorted(slices.Values(leaf.DNSNames))
-	if want := slices.Sorted(slices.Values(names)); !slices.Equal(got, want) {
-		w.t.Errorf("SANs %v, want %v", got, want)
-	}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: w.pebble.Roots(w.t), Intermediates: inter, DNSName: names[0]}); err != nil {
-		w.t.Errorf("chain does not verify against Pebble's root: %v", err)
-	}
-	return leaf
+	return harness.CheckChain(w.t, harness.ParseCerts(w.t, res.Certificate), w.pebble.Roots(w.t), names...)
 }
 
 // TestLegoWildcardAndRenewal is the flow a user lives: the first run
@@ -245,7 +151,7 @@ func TestLegoWildcardAndRenewal(t *testing.T) {
 	if !strings.HasSuffix(target, ".auth.example.test") {
 		t.Fatalf("CNAME target %q is not in the acmedns zone", target)
 	}
-	w.addCNAME("_acme-challenge.example.test", target)
+	w.dns.AddCNAME(t, "_acme-challenge.example.test", target)
 
 	client := w.newLego(storage, false)
 	res, err := obtain(client, "example.test", "*.example.test")
@@ -272,7 +178,7 @@ func TestLegoParallelAccounts(t *testing.T) {
 	clients := make([]*lego.Client, len(domains))
 	for i, d := range domains {
 		storage := filepath.Join(t.TempDir(), "acmedns.json")
-		w.addCNAME("_acme-challenge."+d, cnameRequired(t, w.newLego(storage, true), d, "*."+d))
+		w.dns.AddCNAME(t, "_acme-challenge."+d, cnameRequired(t, w.newLego(storage, true), d, "*."+d))
 		clients[i] = w.newLego(storage, false)
 	}
 	var wg sync.WaitGroup
