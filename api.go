@@ -240,11 +240,10 @@ var errForbiddenUpdate = errors.New("forbidden")
 // subdomain. Every failure is errForbiddenUpdate, whatever its cause; any
 // other error is the store's.
 func (h *api) authenticate(ctx context.Context, r *http.Request, body []byte) (updateRequest, error) {
-	var req updateRequest
 	user, err := uuid.Parse(r.Header.Get("X-Api-User"))
 	key := r.Header.Get("X-Api-Key")
 	if err != nil || !validToken(key, 40) {
-		return req, errForbiddenUpdate
+		return updateRequest{}, errForbiddenUpdate
 	}
 	req, ok := decodeUpdate(body)
 	if !ok {
@@ -262,20 +261,20 @@ func (h *api) authenticate(ctx context.Context, r *http.Request, body []byte) (u
 	if bcrypt.CompareHashAndPassword(acct.PasswordHash, []byte(key)) != nil {
 		return req, errForbiddenUpdate
 	}
-	if len(acct.AllowFrom) > 0 {
-		ip := clientIP(r, h.a.cfg.TrustedProxies)
-		allowed := false
-		for _, s := range acct.AllowFrom {
-			if p, err := netip.ParsePrefix(s); err == nil && p.Contains(ip) {
-				allowed = true
-				break
-			}
-		}
-		if !allowed {
-			return req, errForbiddenUpdate
-		}
+	if len(acct.AllowFrom) > 0 && !allowedFrom(acct.AllowFrom, clientIP(r, h.a.cfg.TrustedProxies)) {
+		return req, errForbiddenUpdate
 	}
 	return req, nil
+}
+
+// allowedFrom reports whether ip is in one of an account's stored CIDRs.
+func allowedFrom(cidrs []string, ip netip.Addr) bool {
+	for _, s := range cidrs {
+		if p, err := netip.ParsePrefix(s); err == nil && p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeUpdate reads {"subdomain": ..., "txt": ...}: keys in any case, bytes
