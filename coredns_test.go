@@ -215,6 +215,10 @@ func TestCoreDNSRedisOutage(t *testing.T) {
 		}
 	}
 	checkTXT(t, p.dnsAddr(), name, dns.RcodeSuccess, txtB, txtA)
+	checkTXT(t, p.dnsAddr(), name, dns.RcodeSuccess, txtB, txtA)
+	if _, metrics := get(t, "http://127.0.0.1:"+p.metrics+"/metrics"); !strings.Contains(metrics, `coredns_acmedns_cache_lookups_total{result="hit"}`) {
+		t.Error("no cache hits in the metrics after repeated queries")
+	}
 
 	redis.Kill()
 	// The cache answers until the replica notices its subscription died,

@@ -86,7 +86,13 @@ func (r *RedisConfig) key() string {
 
 // storeOptions returns the store's options.
 func (r *RedisConfig) storeOptions() store.RedisOptions {
-	return store.RedisOptions{Prefix: r.Prefix, CacheSize: r.CacheSize, WaitReplicas: r.WaitReplicas, WaitTimeout: r.WaitTimeout}
+	return store.RedisOptions{
+		Prefix:       r.Prefix,
+		CacheSize:    r.CacheSize,
+		WaitReplicas: r.WaitReplicas,
+		WaitTimeout:  r.WaitTimeout,
+		CacheResult:  countCacheLookup,
+	}
 }
 
 // redisLogger sends go-redis's own messages (one per failed dial, many while

@@ -44,6 +44,9 @@ type RedisOptions struct {
 	// be shorter than the client's read timeout.
 	WaitReplicas int
 	WaitTimeout  time.Duration
+	// CacheResult, if set, is told of each TXT lookup whether the cache
+	// answered it (for metrics).
+	CacheResult func(hit bool)
 }
 
 // ErrNotReplicated is returned when a write reached fewer replicas than
@@ -208,7 +211,11 @@ func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
 	}
 	var token uint64
 	if r.cache != nil {
-		if values, registered, ok := r.cache.get(subdomain); ok {
+		values, registered, ok := r.cache.get(subdomain)
+		if r.opts.CacheResult != nil {
+			r.opts.CacheResult(ok)
+		}
+		if ok {
 			if !registered {
 				return nil, ErrNotFound
 			}
