@@ -64,3 +64,19 @@ func TestCoreDNSSentinelFailover(t *testing.T) {
 	})
 	checkTXT(t, p.dnsAddr(), name, dns.RcodeSuccess, txtB, txtA)
 }
+
+// TestCoreDNSCluster: several redis addresses are a Cluster; registrations
+// spread over its masters and every one is answered.
+func TestCoreDNSCluster(t *testing.T) {
+	nodes := redistest.StartCluster(t, 3)
+	p := newPorts(t)
+	startCoreDNS(t, p.corefile("redis "+nodes[0].Addr+" "+nodes[1].Addr+" "+nodes[2].Addr))
+	for range 6 {
+		acc := register(t, p.apiURL(), "")
+		if r := acc.update(t, p.apiURL(), txtA); r.status != 200 {
+			t.Fatalf("update: %d %s", r.status, r.body)
+		}
+		checkTXT(t, p.dnsAddr(), acc.Subdomain+".auth.example.test.", dns.RcodeSuccess, txtA)
+	}
+	checkTXT(t, p.dnsAddr(), "nobody.auth.example.test.", dns.RcodeNameError)
+}
