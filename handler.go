@@ -39,9 +39,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if !ok {
 		return a.nxdomain(ctx, q, m)
 	}
-	sctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	values, err := a.store.TXT(sctx, sub)
-	cancel()
+	values, err := a.lookup(ctx, sub)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return a.nxdomain(ctx, q, m)
@@ -59,6 +57,23 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		}
 	}
 	return q.write(m)
+}
+
+// lookup returns a subdomain's TXT values: from a store's cache when it has
+// them, else from the store within the configured timeout.
+func (a *ACMEDNS) lookup(ctx context.Context, sub string) ([]string, error) {
+	cached, isCached := a.store.(store.Cached)
+	if isCached {
+		if values, hit, err := cached.CachedTXT(sub); hit {
+			return values, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	defer cancel()
+	if isCached {
+		return cached.FetchTXT(ctx, sub)
+	}
+	return a.store.TXT(ctx, sub)
 }
 
 // query is one question being answered inside a zone.

@@ -33,7 +33,20 @@ func newTXTCache(size int) *txtCache {
 	return c
 }
 
-func cacheKey(subdomain string) uint64 { return cache.Hash([]byte(subdomain)) }
+// cacheKey is the 64-bit FNV-1 hash of subdomain (as cache.Hash computes
+// it), without the allocations of hash/fnv on the DNS hot path.
+func cacheKey(subdomain string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(subdomain); i++ {
+		h *= prime
+		h ^= uint64(subdomain[i])
+	}
+	return h
+}
 
 // get returns a cached lookup: values (nil with found for "not registered").
 func (c *txtCache) get(subdomain string) (values []string, registered, ok bool) {

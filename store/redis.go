@@ -206,21 +206,39 @@ func (r *Redis) write(ctx context.Context, s *redis.Script, key string, args ...
 // TXT implements Store. With a cache, a lookup is answered from memory when
 // the cache is trusted and has it.
 func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
+	if values, hit, err := r.CachedTXT(subdomain); hit {
+		return values, err
+	}
+	return r.FetchTXT(ctx, subdomain)
+}
+
+// CachedTXT answers a lookup from the cache alone: hit is false when the
+// cache cannot (no cache, distrusted, or not cached), and then the caller
+// goes on with FetchTXT. It needs no context: it never waits.
+func (r *Redis) CachedTXT(subdomain string) (values []string, hit bool, err error) {
+	if r.cache == nil {
+		return nil, false, nil
+	}
+	if !ValidSubdomain(subdomain) {
+		return nil, true, ErrNotFound
+	}
+	values, registered, hit := r.cache.get(subdomain)
+	if r.opts.CacheResult != nil {
+		r.opts.CacheResult(hit)
+	}
+	if hit && !registered {
+		return nil, true, ErrNotFound
+	}
+	return values, hit, nil
+}
+
+// FetchTXT reads a lookup from Redis, and caches it when that is safe.
+func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]string, error) {
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
 	}
 	var token uint64
 	if r.cache != nil {
-		values, registered, ok := r.cache.get(subdomain)
-		if r.opts.CacheResult != nil {
-			r.opts.CacheResult(ok)
-		}
-		if ok {
-			if !registered {
-				return nil, ErrNotFound
-			}
-			return values, nil
-		}
 		token = r.cache.begin()
 	}
 	s, err := r.client.HGet(ctx, r.Key(subdomain), "t").Result()

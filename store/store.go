@@ -50,6 +50,14 @@ type Store interface {
 	Close() error
 }
 
+// Cached is implemented by stores that keep TXT lookups in memory. A DNS
+// query tries CachedTXT first, which never waits, and only on a miss pays
+// for a deadline and FetchTXT.
+type Cached interface {
+	CachedTXT(subdomain string) (values []string, hit bool, err error)
+	FetchTXT(ctx context.Context, subdomain string) ([]string, error)
+}
+
 // MaxKeep bounds how many TXT values a subdomain may keep.
 const MaxKeep = 10
 
