@@ -59,7 +59,7 @@ func TestEmbeddedStoreCrash(t *testing.T) {
 	cmd.Process.Kill() // SIGKILL: no shutdown, no close
 	cmd.Wait()
 
-	s, err := store.OpenBolt(db)
+	s, err := store.OpenBolt(db, store.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

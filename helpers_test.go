@@ -23,7 +23,7 @@ func testPlugin(t testing.TB, block string) *ACMEDNS {
 	}
 	if cfg.Redis == nil {
 		cfg.DB = filepath.Join(t.TempDir(), "acmedns.db")
-		s, err := store.OpenBolt(cfg.DB)
+		s, err := store.OpenBolt(cfg.DB, store.BoltOptions{CacheSize: DefaultCacheSize})
 		if err != nil {
 			t.Fatal(err)
 		}

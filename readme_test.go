@@ -44,7 +44,11 @@ func TestReadmeExamples(t *testing.T) {
 	dnsserver.Port = freePort(t)
 	t.Setenv("REDIS_PASSWORD", "secret")
 	zoneFile := regexp.MustCompile(`(?m)^\s*file\s+(\S+)`)
+	// Loopback listeners (api, prometheus, ready, health) move to free
+	// ports, so that nothing else on the machine can make an example fail.
+	loopback := regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	for i, corefile := range blocks {
+		corefile = loopback.ReplaceAllStringFunc(corefile, func(string) string { return "127.0.0.1:" + freePort(t) })
 		dir := t.TempDir()
 		t.Chdir(dir)
 		for _, m := range zoneFile.FindAllStringSubmatch(corefile, -1) {

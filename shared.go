@@ -61,7 +61,7 @@ func acquireStore(cfg *Config) (store.Store, func(), error) {
 
 func openStore(cfg *Config) (store.Store, error) {
 	if cfg.Redis == nil {
-		s, err := store.OpenBolt(cfg.DB)
+		s, err := store.OpenBolt(cfg.DB, store.BoltOptions{CacheSize: DefaultCacheSize, CacheResult: countCacheLookup})
 		if err != nil {
 			return nil, fmt.Errorf("embedded store: %w", err)
 		}

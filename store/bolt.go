@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,9 +18,22 @@ var (
 
 // Bolt is the embedded single-node store: a bbolt database file. Every write
 // is committed with fsync before it returns, so an acknowledged update
-// survives a crash.
+// survives a crash. Lookups are cached in memory; as this process is the
+// file's only writer, each write simply drops its subdomain from the cache.
 type Bolt struct {
-	db *bolt.DB
+	db    *bolt.DB
+	cache *txtCache // nil: every lookup reads the file
+	opts  BoltOptions
+}
+
+// BoltOptions tunes the embedded store.
+type BoltOptions struct {
+	// CacheSize bounds the in-memory cache of TXT lookups (entries); 0
+	// disables it.
+	CacheSize int
+	// CacheResult, if set, is told of each lookup whether the cache
+	// answered it (for metrics).
+	CacheResult func(hit bool)
 }
 
 type boltAccount struct {
@@ -29,7 +43,7 @@ type boltAccount struct {
 }
 
 // OpenBolt opens (creating if needed) the database at path.
-func OpenBolt(path string) (*Bolt, error) {
+func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("opening %q: %w", path, err)
@@ -45,7 +59,12 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising %q: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	b := &Bolt{db: db, opts: opts}
+	if opts.CacheSize > 0 {
+		b.cache = newTXTCache(opts.CacheSize)
+		b.cache.flush(true)
+	}
+	return b, nil
 }
 
 // Register implements Store.
@@ -57,6 +76,7 @@ func (b *Bolt) Register(ctx context.Context, a Account) error {
 	if err != nil {
 		return err
 	}
+	defer b.invalidate(a.Subdomain)
 	return b.update(ctx, func(tx *bolt.Tx) error {
 		key := []byte(a.Subdomain)
 		accts := tx.Bucket(accountsBucket)
@@ -94,6 +114,7 @@ func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int) er
 	if err := checkAdd(subdomain, value, keep); err != nil {
 		return err
 	}
+	defer b.invalidate(subdomain)
 	return b.update(ctx, func(tx *bolt.Tx) error {
 		bk := tx.Bucket(txtBucket)
 		key := []byte(subdomain)
@@ -108,8 +129,26 @@ func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int) er
 
 // TXT implements Store.
 func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]string, error) {
+	if values, hit, err := b.CachedTXT(subdomain); hit {
+		return values, err
+	}
+	return b.FetchTXT(ctx, subdomain)
+}
+
+// CachedTXT implements Cached.
+func (b *Bolt) CachedTXT(subdomain string) (values []string, hit bool, err error) {
+	return b.cache.answer(subdomain, b.opts.CacheResult)
+}
+
+// FetchTXT implements Cached: it reads the file and caches what it read,
+// unless a write to any subdomain committed meanwhile.
+func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]string, error) {
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
+	}
+	var token uint64
+	if b.cache != nil {
+		token = b.cache.begin()
 	}
 	var values []string
 	err := b.db.View(func(tx *bolt.Tx) error {
@@ -120,7 +159,18 @@ func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]string, error) {
 		values = splitValues(string(v)) // copies out of the mmap
 		return nil
 	})
+	if b.cache != nil && (err == nil || errors.Is(err, ErrNotFound)) {
+		b.cache.put(token, subdomain, values)
+	}
 	return values, err
+}
+
+// invalidate drops a subdomain from the cache once its write is committed
+// (or failed).
+func (b *Bolt) invalidate(subdomain string) {
+	if b.cache != nil {
+		b.cache.invalidate(subdomain)
+	}
 }
 
 // Ping implements Store.

@@ -92,3 +92,22 @@ func (c *txtCache) flush(trusted bool) {
 
 // len is the number of cached lookups.
 func (c *txtCache) len() int { return c.entries.Load().Len() }
+
+// answer implements CachedTXT for a store whose cache is c (nil: none);
+// report, if set, is told whether the cache answered.
+func (c *txtCache) answer(subdomain string, report func(hit bool)) (values []string, hit bool, err error) {
+	if c == nil {
+		return nil, false, nil
+	}
+	if !ValidSubdomain(subdomain) {
+		return nil, true, ErrNotFound
+	}
+	values, registered, hit := c.get(subdomain)
+	if report != nil {
+		report(hit)
+	}
+	if hit && !registered {
+		return nil, true, ErrNotFound
+	}
+	return values, hit, nil
+}

@@ -24,19 +24,8 @@ type backend struct {
 
 func backends() []backend {
 	return []backend{
-		{"bolt", func(t *testing.T) (store.Store, func() store.Store) {
-			path := filepath.Join(t.TempDir(), "acmedns.db")
-			open := func() store.Store {
-				s, err := store.OpenBolt(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			}
-			s := open()
-			return s, func() store.Store { s.Close(); return open() }
-		}},
+		{"bolt", boltBackend(0)},
+		{"bolt with cache", boltBackend(1000)},
 		{"redis", redisBackend(0)},
 		{"redis with cache", redisBackend(1000)},
 		{"redis cluster with cache", clusterBackend},
@@ -72,6 +61,22 @@ func openCluster(t *testing.T, nodes []*redistest.Server, cacheSize int) *store.
 	s := store.NewRedis(client, store.RedisOptions{Prefix: "test:", CacheSize: cacheSize})
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+func boltBackend(cacheSize int) func(t *testing.T) (store.Store, func() store.Store) {
+	return func(t *testing.T) (store.Store, func() store.Store) {
+		path := filepath.Join(t.TempDir(), "acmedns.db")
+		open := func() store.Store {
+			s, err := store.OpenBolt(path, store.BoltOptions{CacheSize: cacheSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		s := open()
+		return s, func() store.Store { s.Close(); return open() }
+	}
 }
 
 func redisBackend(cacheSize int) func(t *testing.T) (store.Store, func() store.Store) {

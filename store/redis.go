@@ -216,20 +216,7 @@ func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
 // cache cannot (no cache, distrusted, or not cached), and then the caller
 // goes on with FetchTXT. It needs no context: it never waits.
 func (r *Redis) CachedTXT(subdomain string) (values []string, hit bool, err error) {
-	if r.cache == nil {
-		return nil, false, nil
-	}
-	if !ValidSubdomain(subdomain) {
-		return nil, true, ErrNotFound
-	}
-	values, registered, hit := r.cache.get(subdomain)
-	if r.opts.CacheResult != nil {
-		r.opts.CacheResult(hit)
-	}
-	if hit && !registered {
-		return nil, true, ErrNotFound
-	}
-	return values, hit, nil
+	return r.cache.answer(subdomain, r.opts.CacheResult)
 }
 
 // FetchTXT reads a lookup from Redis, and caches it when that is safe.
