@@ -5,7 +5,7 @@ export CGO_ENABLED ?= 0
 
 PEBBLE_VERSION ?= v2.10.1
 
-.PHONY: all build run test deps e2e-deps vet unit fuzz e2e clean
+.PHONY: all build run test deps e2e-deps vet unit fuzz e2e bench clean
 
 all: build
 
@@ -60,6 +60,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRegister$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeUpdate$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzServeDNS$$' -fuzztime $(FUZZTIME) .
+
+## bench: the benchmark suite (not part of test): dnsperf against the file plugin, a bare
+## responder and acmedns on each store, 1k and 1M accounts; writes docs/benchmarks.md
+bench: build
+	bash test/bench/run.sh
 
 ## test: everything, as CI runs it
 test: deps vet unit fuzz e2e

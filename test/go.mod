@@ -10,6 +10,7 @@ require (
 	github.com/libdns/libdns v1.1.0
 	github.com/miekg/dns v1.1.73
 	github.com/nrdcg/goacmedns v0.2.0
+	go.etcd.io/bbolt v1.5.0
 )
 
 require (
