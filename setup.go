@@ -272,6 +272,13 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 		}
 	}
 	r := defaultRedisConfig(args)
+	textOpts := map[string]*string{
+		"username": &r.Username, "password": &r.Password, "master": &r.MasterName, "prefix": &r.Prefix,
+		"sentinel_username": &r.SentinelUsername, "sentinel_password": &r.SentinelPassword,
+	}
+	durations := map[string]*time.Duration{
+		"dial_timeout": &r.DialTimeout, "read_timeout": &r.ReadTimeout, "write_timeout": &r.WriteTimeout,
+	}
 	// A block may follow the addresses on this line. Without one, NextBlock
 	// (already inside the acmedns block) would take the next acmedns option
 	// as a redis property: peek on a copy of the dispenser first.
@@ -290,20 +297,7 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 			if len(v) != 1 {
 				return c.ArgErr()
 			}
-			switch opt {
-			case "username":
-				r.Username = v[0]
-			case "password":
-				r.Password = v[0]
-			case "sentinel_username":
-				r.SentinelUsername = v[0]
-			case "sentinel_password":
-				r.SentinelPassword = v[0]
-			case "master":
-				r.MasterName = v[0]
-			case "prefix":
-				r.Prefix = v[0]
-			}
+			*textOpts[opt] = v[0]
 		case "db":
 			n, err := intArg(c, "redis db", 0, 1<<20)
 			if err != nil {
@@ -348,14 +342,7 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 			if err != nil || d <= 0 {
 				return c.Errf("redis %s: want a positive duration, got %q", opt, v[0])
 			}
-			switch opt {
-			case "dial_timeout":
-				r.DialTimeout = d
-			case "read_timeout":
-				r.ReadTimeout = d
-			case "write_timeout":
-				r.WriteTimeout = d
-			}
+			*durations[opt] = d
 		default:
 			return c.Errf("unknown redis property %q", opt)
 		}

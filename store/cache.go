@@ -90,9 +90,6 @@ func (c *txtCache) flush(trusted bool) {
 	c.trusted.Store(trusted)
 }
 
-// len is the number of cached lookups.
-func (c *txtCache) len() int { return c.entries.Load().Len() }
-
 // answer implements CachedTXT for a store whose cache is c (nil: none);
 // report, if set, is told whether the cache answered.
 func (c *txtCache) answer(subdomain string, report func(hit bool)) (values []string, hit bool, err error) {

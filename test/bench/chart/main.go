@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/acmedns/acmedns/test/bench/internal/format"
 )
 
 type bar struct{ qps, lo, hi float64 }
@@ -131,7 +133,7 @@ func main() {
 	for j, n := range ns {
 		x := left + float64(j)*170
 		p(`<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/>`+"\n", x, height-22, colours[j%len(colours)])
-		p(`<text x="%.0f" y="%.0f">%s accounts</text>`+"\n", x+18, height-12, commas(n))
+		p(`<text x="%.0f" y="%.0f">%s accounts</text>`+"\n", x+18, height-12, format.Commas(n))
 	}
 	p("</svg>\n")
 	if err := os.WriteFile(*out, []byte(s.String()), 0o644); err != nil {
@@ -158,20 +160,4 @@ func short(v float64) string {
 		return fmt.Sprintf("%.1fk", v/1000)
 	}
 	return fmt.Sprintf("%.0f", v)
-}
-
-func commas(s string) string {
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return s
-	}
-	str := strconv.Itoa(v)
-	var out []byte
-	for i := range str {
-		if i > 0 && (len(str)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, str[i])
-	}
-	return string(out)
 }

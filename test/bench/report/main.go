@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/acmedns/acmedns/test/bench/internal/format"
 )
 
 // configs in display order, with what each one is.
@@ -227,7 +229,7 @@ func main() {
 		"CoreDNS's own *file* plugin serving the same TXT records from a zone file, and the **limit**, a bare miekg/dns responder "+
 		"answering from a Go map (`test/bench/mapdns`). Every configuration is measured with %s and with %s registered accounts; "+
 		"the queries are always the same %s names (accounts seeded directly into the store, each with two TXT values of 43 characters), "+
-		"so the working set is the same and only the store's size changes.\n\n", commas(first(ns)), commas(last(ns)), commas(meta["q"]))
+		"so the working set is the same and only the store's size changes.\n\n", format.Commas(first(ns)), format.Commas(last(ns)), format.Commas(meta["q"]))
 	w("![queries per second by configuration](benchmarks.svg)\n\n")
 
 	// --- targets
@@ -240,7 +242,7 @@ func main() {
 			ratio := rs.qps / fs.qps
 			pr := paired(n, "acmedns-redis-cache", n, "file", "pinned", qpsOf)
 			w("| acmedns on Redis with the cache ≥ 1.25× the file plugin's qps (aim 1.4×), %s accounts | medians %.0f vs %.0f qps: **%.2f×**; same-round ratios, median: **%.2f×** (runs: %s vs %s) | %s |\n",
-				commas(n), rs.qps, fs.qps, ratio, pr, perRun(n, "acmedns-redis-cache", "pinned", qpsOf, "%.0f"), perRun(n, "file", "pinned", qpsOf, "%.0f"),
+				format.Commas(n), rs.qps, fs.qps, ratio, pr, perRun(n, "acmedns-redis-cache", "pinned", qpsOf, "%.0f"), perRun(n, "file", "pinned", qpsOf, "%.0f"),
 				verdict(ratio, pr, 1.25, 1.4))
 		}
 	}
@@ -250,7 +252,7 @@ func main() {
 		if ok1 && ok2 {
 			pr := paired(n, "file", n, "acmedns-redis-cache", "fixed", p99Of)
 			w("| p99 latency at %s qps no worse than the file plugin's, %s accounts | medians %s ms vs %s ms; same-round, file p99 ÷ acmedns p99, median: %.2f (runs: %s vs %s) | %s |\n",
-				commas(meta["fixed_qps"]), commas(n), ms(rs.p99), ms(fs.p99), pr, perRun(n, "acmedns-redis-cache", "fixed", p99Of, "%.3f"), perRun(n, "file", "fixed", p99Of, "%.3f"),
+				format.Commas(meta["fixed_qps"]), format.Commas(n), ms(rs.p99), ms(fs.p99), pr, perRun(n, "acmedns-redis-cache", "fixed", p99Of, "%.3f"), perRun(n, "file", "fixed", p99Of, "%.3f"),
 				verdict(fs.p99/rs.p99, pr, 1, math.Inf(1)))
 		}
 	}
@@ -263,7 +265,7 @@ func main() {
 				r := z.qps / a.qps
 				pr := paired(hi, cfg, lo, cfg, "pinned", qpsOf)
 				w("| %s: %s accounts no more than 10%% slower than %s accounts | medians %.0f vs %.0f qps (%+.1f%%); same-round ratios, median: %+.1f%% (runs: %s vs %s) | %s |\n",
-					cfg, commas(hi), commas(lo), z.qps, a.qps, (r-1)*100, (pr-1)*100, perRun(hi, cfg, "pinned", qpsOf, "%.0f"), perRun(lo, cfg, "pinned", qpsOf, "%.0f"),
+					cfg, format.Commas(hi), format.Commas(lo), z.qps, a.qps, (r-1)*100, (pr-1)*100, perRun(hi, cfg, "pinned", qpsOf, "%.0f"), perRun(lo, cfg, "pinned", qpsOf, "%.0f"),
 					verdict(r, pr, 0.9, math.Inf(1)))
 			}
 		}
@@ -310,7 +312,7 @@ func main() {
 	w("\n")
 
 	// --- fixed rate
-	w("## Latency at a fixed %s qps\n\n", commas(meta["fixed_qps"]))
+	w("## Latency at a fixed %s qps\n\n", format.Commas(meta["fixed_qps"]))
 	w("dnsperf `-Q %s`, pinned as above, median of %s runs. At this rate neither server is saturated, so the latency is the service time, not a queue.\n\n",
 		meta["fixed_qps"], meta["runs"])
 	w("| Accounts | Config | qps | avg ms | p50 ms | p99 ms | CoreDNS µs/query | Redis µs/query | runs ok |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -320,7 +322,7 @@ func main() {
 			if !ok {
 				continue
 			}
-			w("| %s | %s | %.0f | %s | %s | %s | %s | %s | %d/%d |\n", commas(n), c, s.qps, ms(s.avg), ms(s.p50), ms(s.p99), us(s.cpu), us(s.rcpu), s.ok, s.total)
+			w("| %s | %s | %.0f | %s | %s | %s | %s | %s | %d/%d |\n", format.Commas(n), c, s.qps, ms(s.avg), ms(s.p50), ms(s.p99), us(s.cpu), us(s.rcpu), s.ok, s.total)
 		}
 	}
 	w("\n")
@@ -329,7 +331,7 @@ func main() {
 	if len(ns) >= 2 {
 		lo, hi := first(ns), last(ns)
 		w("## Scaling and the cache\n\n")
-		w("| Config | qps, %s accounts | qps, %s accounts | change | µs/query, %s | µs/query, %s |\n|---|---:|---:|---:|---:|---:|\n", commas(lo), commas(hi), commas(lo), commas(hi))
+		w("| Config | qps, %s accounts | qps, %s accounts | change | µs/query, %s | µs/query, %s |\n|---|---:|---:|---:|---:|---:|\n", format.Commas(lo), format.Commas(hi), format.Commas(lo), format.Commas(hi))
 		for _, c := range configs {
 			a, ok1 := get(lo, c.name, "pinned")
 			z, ok2 := get(hi, c.name, "pinned")
@@ -343,7 +345,7 @@ func main() {
 			u, ok2 := get(n, "acmedns-redis-nocache", "pinned")
 			if ok1 && ok2 {
 				w("- Cache speed-up, %s accounts: **%.2f×** the qps of `cache 0` (%.0f vs %.0f); server-side CPU per query %s µs vs %s µs (CoreDNS %s + Redis %s).\n",
-					commas(n), c.qps/u.qps, c.qps, u.qps, us(c.cpu+nz(c.rcpu)), us(u.cpu+nz(u.rcpu)), us(u.cpu), us(u.rcpu))
+					format.Commas(n), c.qps/u.qps, c.qps, u.qps, us(c.cpu+nz(c.rcpu)), us(u.cpu+nz(u.rcpu)), us(u.cpu), us(u.rcpu))
 			}
 		}
 		w("\n")
@@ -358,7 +360,7 @@ func main() {
 			meta["api_workers"], meta["api_seconds"], meta["server_cpu"], meta["client_cpu"])
 		w("| Store | Accounts | Call | req/s | avg ms | p50 ms | p99 ms | max ms | errors |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, m := range api {
-			w("| %s | %s | /%s | %.1f | %s | %s | %s | %s | %s |\n", m["store"], commas(m["n"]), m["mode"], f(m["rps"]), m["avg_ms"], m["p50_ms"], m["p99_ms"], m["max_ms"], m["errors"])
+			w("| %s | %s | /%s | %.1f | %s | %s | %s | %s | %s |\n", m["store"], format.Commas(m["n"]), m["mode"], f(m["rps"]), m["avg_ms"], m["p50_ms"], m["p99_ms"], m["max_ms"], m["errors"])
 		}
 		w("\n")
 	}
@@ -374,7 +376,7 @@ func main() {
 				what = "bbolt file size / accounts"
 				store = "embedded (bbolt)"
 			}
-			w("| %s | %s | %s | %.0f |\n", store, commas(m["n"]), what, f(m["bytes_per_account"]))
+			w("| %s | %s | %s | %.0f |\n", store, format.Commas(m["n"]), what, f(m["bytes_per_account"]))
 		}
 		w("\nEach account: a 36-character subdomain, a UUID username, a 60-byte bcrypt hash, an empty allowfrom and two 43-character TXT values. " +
 			"The bbolt file is seeded in random key order, 1,000 accounts per transaction, which leaves its pages about as full as registering them one at a time " +
@@ -384,7 +386,7 @@ func main() {
 		if sd, err := readTSV(filepath.Join(*dir, "seed.tsv")); err == nil {
 			var parts []string
 			for _, m := range sd {
-				parts = append(parts, fmt.Sprintf("%s %s accounts in %s s", m["what"], commas(m["n"]), m["seconds"]))
+				parts = append(parts, fmt.Sprintf("%s %s accounts in %s s", m["what"], format.Commas(m["n"]), m["seconds"]))
 			}
 			w("Seeding took: %s.\n\n", strings.Join(parts, ", "))
 		}
@@ -407,7 +409,7 @@ func main() {
 			name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "profile-"), ".txt")
 			title := name
 			if i := strings.LastIndex(name, "-"); i > 0 {
-				title = fmt.Sprintf("%s, %s accounts", name[:i], commas(name[i+1:]))
+				title = fmt.Sprintf("%s, %s accounts", name[:i], format.Commas(name[i+1:]))
 			}
 			w("### %s\n\n", title)
 			if q := profileQPS(strings.TrimSuffix(p, ".txt") + ".dnsperf"); q > 0 {
@@ -502,14 +504,14 @@ func tableRow(w func(string, ...any), n, cfg string, s, fs stats, pinned bool) {
 	}
 	if pinned {
 		w("| %s | %s%s | %.0f | %.0f–%.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %d/%d |\n",
-			commas(n), cfg, mark, s.qps, s.qpsMin, s.qpsMax, ratio, ms(s.avg), ms(s.sdv), ms(s.p50), ms(s.p99), us(s.cpu), us(s.rcpu), s.resp, s.ok, s.total)
+			format.Commas(n), cfg, mark, s.qps, s.qpsMin, s.qpsMax, ratio, ms(s.avg), ms(s.sdv), ms(s.p50), ms(s.p99), us(s.cpu), us(s.rcpu), s.resp, s.ok, s.total)
 		return
 	}
 	lost := "0"
 	if s.lost {
 		lost = "yes"
 	}
-	w("| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", commas(n), cfg, s.qps, ratio, ms(s.avg), ms(s.p99), us(s.cpu), us(s.rcpu), lost)
+	w("| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", format.Commas(n), cfg, s.qps, ratio, ms(s.avg), ms(s.p99), us(s.cpu), us(s.rcpu), lost)
 }
 
 func ms(v float64) string {
@@ -548,22 +550,6 @@ func verdict(a, b, target, aim float64) string {
 		return "**borderline** (the two estimates disagree)"
 	}
 	return "**missed**"
-}
-
-func commas(s string) string {
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return s
-	}
-	str := strconv.Itoa(v)
-	var out []byte
-	for i := range str {
-		if i > 0 && (len(str)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, str[i])
-	}
-	return string(out)
 }
 
 func dur(s string) string {
@@ -701,7 +687,7 @@ func shortN(s string) string {
 	case "1000000":
 		return "1M"
 	}
-	return commas(s)
+	return format.Commas(s)
 }
 
 // profileQPS reads the qps of the dnsperf run made during a profile.
