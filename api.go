@@ -8,10 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/netip"
 	"path"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/acmedns/acmedns/store"
@@ -42,13 +41,32 @@ const (
 	errMethod          = "method_not_allowed"
 	errTooLarge        = "request_too_large"
 	errRegisterFailure = "registration_failed"
+	errTooManyRequests = "too_many_requests"
+	errBusyCode        = "busy"
+	errAllowFromLong   = "allowfrom_too_long"
 )
 
 type api struct {
 	a *ACMEDNS
+	// registerLimit and failureLimit are per-client buckets (nil: off).
+	registerLimit *clientLimiter
+	failureLimit  *clientLimiter
+	auth          *authCache // nil: off
+	gate          *admission
 }
 
-func newAPI(a *ACMEDNS) http.Handler { return &api{a: a} }
+func newAPI(a *ACMEDNS) http.Handler { return newAPIHandler(a) }
+
+func newAPIHandler(a *ACMEDNS) *api {
+	l := a.cfg.Limits
+	return &api{
+		a:             a,
+		registerLimit: newClientLimiter(l.Register, l.Clients),
+		failureLimit:  newClientLimiter(l.AuthFailures, l.Clients),
+		auth:          newAuthCache(a.cfg.AuthCache),
+		gate:          bcryptGate,
+	}
+}
 
 func (h *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(h.a.cfg.CORS) > 0 && r.Header.Get("Origin") != "" {
@@ -124,7 +142,8 @@ type registerResponse struct {
 
 func (h *api) register(w http.ResponseWriter, r *http.Request) {
 	cfg := h.a.cfg
-	if len(cfg.Registration.Allow) > 0 && !contains(cfg.Registration.Allow, clientIP(r, cfg.TrustedProxies)) {
+	client := clientIP(r, cfg.TrustedProxies)
+	if len(cfg.Registration.Allow) > 0 && !contains(cfg.Registration.Allow, client) {
 		registrations.WithLabelValues("forbidden").Inc()
 		writeError(w, http.StatusForbidden, errForbidden)
 		return
@@ -140,10 +159,18 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, code)
 		return
 	}
-
+	if ok, retry := h.registerLimit.take(client); !ok {
+		registrations.WithLabelValues(h.refuse(w, &rateLimited{retry}, "register")).Inc()
+		return
+	}
 	password := newPassword()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
-	if err != nil {
+	var hash []byte
+	var hashErr error
+	if err := h.gate.run(r.Context(), func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil {
+		registrations.WithLabelValues(h.refuse(w, err, "register")).Inc()
+		return
+	}
+	if hashErr != nil {
 		registrations.WithLabelValues("error").Inc()
 		writeError(w, http.StatusInternalServerError, errRegisterFailure)
 		return
@@ -184,19 +211,21 @@ func decodeRegister(body []byte) ([]string, string) {
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
 		return nil, errMalformedJSON
 	}
+	seen := make(map[string]bool, len(req.AllowFrom))
 	for _, s := range req.AllowFrom {
 		p, err := parsePrefix(s)
 		if err != nil {
 			return nil, errInvalidCIDR
 		}
-		allow = append(allow, p.String())
+		if c := p.String(); !seen[c] {
+			seen[c] = true
+			allow = append(allow, c)
+		}
+	}
+	if len(allow) > MaxAllowFrom {
+		return nil, errAllowFromLong
 	}
 	return allow, ""
-}
-
-type updateRequest struct {
-	Subdomain string `json:"subdomain"`
-	TXT       string `json:"txt"`
 }
 
 func (h *api) update(w http.ResponseWriter, r *http.Request) {
@@ -205,18 +234,9 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 		updates.WithLabelValues(result).Inc()
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
-	defer cancel()
-	req, err := h.authenticate(ctx, r, body)
+	req, err := h.authenticate(r, body)
 	if err != nil {
-		if errors.Is(err, errForbiddenUpdate) {
-			updates.WithLabelValues("forbidden").Inc()
-			writeError(w, http.StatusUnauthorized, errForbidden)
-			return
-		}
-		storeErrors.WithLabelValues("account").Inc()
-		updates.WithLabelValues("unavailable").Inc()
-		writeError(w, http.StatusServiceUnavailable, errUnavailable)
+		updates.WithLabelValues(h.refuse(w, err, "account")).Inc()
 		return
 	}
 	if !validToken(req.TXT, 43) {
@@ -224,6 +244,9 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errBadTXT)
 		return
 	}
+	// The store call's time starts now, after any wait for bcrypt.
+	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
+	defer cancel()
 	if err := h.a.store.AddTXT(ctx, req.Subdomain, req.TXT, h.a.cfg.TXTLimit); err != nil {
 		storeErrors.WithLabelValues("update").Inc()
 		updates.WithLabelValues("unavailable").Inc()
@@ -234,68 +257,32 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"txt": "`+req.TXT+`"}`))
 }
 
-var errForbiddenUpdate = errors.New("forbidden")
-
-// authenticate checks an update's credentials, source address and
-// subdomain. Every failure is errForbiddenUpdate, whatever its cause; any
-// other error is the store's.
-func (h *api) authenticate(ctx context.Context, r *http.Request, body []byte) (updateRequest, error) {
-	user, err := uuid.Parse(r.Header.Get("X-Api-User"))
-	key := r.Header.Get("X-Api-Key")
-	if err != nil || !validToken(key, 40) {
-		return updateRequest{}, errForbiddenUpdate
+// refuse answers a request that a limit, its credentials or the store
+// turned down, and returns the metric's result label. op names the store
+// call for store_errors_total.
+func (h *api) refuse(w http.ResponseWriter, err error, op string) string {
+	var limited *rateLimited
+	switch {
+	case errors.Is(err, errForbiddenUpdate):
+		writeError(w, http.StatusUnauthorized, errForbidden)
+		return "forbidden"
+	case errors.As(err, &limited):
+		apiRejections.WithLabelValues("rate_limit").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(limited.retryAfter)))
+		writeError(w, http.StatusTooManyRequests, errTooManyRequests)
+		return "rate_limited"
+	case errors.Is(err, errBusy):
+		apiRejections.WithLabelValues("busy").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(h.a.cfg.Limits.BcryptWait)))
+		writeError(w, http.StatusServiceUnavailable, errBusyCode)
+		return "busy"
+	case errors.Is(err, errGone):
+		return "gone" // nobody is left to answer
 	}
-	req, ok := decodeUpdate(body)
-	if !ok {
-		spendCompare(key)
-		return req, errForbiddenUpdate
-	}
-	acct, err := h.a.store.Account(ctx, req.Subdomain)
-	if errors.Is(err, store.ErrNotFound) || err == nil && acct.Username != user.String() {
-		spendCompare(key)
-		return req, errForbiddenUpdate
-	}
-	if err != nil {
-		return req, err
-	}
-	if bcrypt.CompareHashAndPassword(acct.PasswordHash, []byte(key)) != nil {
-		return req, errForbiddenUpdate
-	}
-	if len(acct.AllowFrom) > 0 && !allowedFrom(acct.AllowFrom, clientIP(r, h.a.cfg.TrustedProxies)) {
-		return req, errForbiddenUpdate
-	}
-	return req, nil
+	storeErrors.WithLabelValues(op).Inc()
+	writeError(w, http.StatusServiceUnavailable, errUnavailable)
+	return "unavailable"
 }
-
-// allowedFrom reports whether ip is in one of an account's stored CIDRs.
-func allowedFrom(cidrs []string, ip netip.Addr) bool {
-	for _, s := range cidrs {
-		if p, err := netip.ParsePrefix(s); err == nil && p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// decodeUpdate reads {"subdomain": ..., "txt": ...}: keys in any case, bytes
-// after the JSON value ignored, the subdomain lower-cased.
-func decodeUpdate(body []byte) (updateRequest, bool) {
-	var req updateRequest
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
-		return updateRequest{}, false
-	}
-	req.Subdomain = strings.ToLower(req.Subdomain)
-	return req, true
-}
-
-// dummyHash is compared against when there is no account, so that a wrong
-// username costs as much time as a wrong key.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte(newPassword()), BcryptCost)
-	return h
-})
-
-func spendCompare(key string) { bcrypt.CompareHashAndPassword(dummyHash(), []byte(key)) }
 
 func (h *api) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.a.cfg.Timeout)

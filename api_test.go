@@ -3,6 +3,7 @@ package acmedns
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -403,5 +404,29 @@ func TestHealth(t *testing.T) {
 	}
 	if r := call(t, "POST", url+"/health", ""); r.status != 405 || r.body != `{"error": "method_not_allowed"}` {
 		t.Errorf("POST /health: %d %s", r.status, r.body)
+	}
+}
+
+// TestAllowFromBound: at most 64 CIDRs after duplicates are removed.
+func TestAllowFromBound(t *testing.T) {
+	a := testPlugin(t, apiBlock)
+	url := apiServer(t, a)
+	list := func(n, dups int) string {
+		var s []string
+		for i := range n {
+			s = append(s, fmt.Sprintf(`"10.%d.%d.0/24"`, i/256, i%256))
+		}
+		for range dups {
+			s = append(s, `"10.0.0.0/24"`, `"10.0.1.0/24"`)
+		}
+		return `{"allowfrom":[` + strings.Join(s, ",") + `]}`
+	}
+	acc := register(t, url, list(64, 20))
+	if len(acc.Allowfrom) != 64 {
+		t.Errorf("64 CIDRs with duplicates: %d stored", len(acc.Allowfrom))
+	}
+	r := call(t, "POST", url+"/register", list(65, 0))
+	if r.status != 400 || r.body != `{"error": "allowfrom_too_long"}` {
+		t.Errorf("65 CIDRs: %d %s", r.status, r.body)
 	}
 }

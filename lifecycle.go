@@ -25,7 +25,8 @@ func (a *ACMEDNS) OnStartup() error {
 		return plugin.Error(pluginName, err)
 	}
 	a.store = s
-	target := &apiTarget{handler: newAPI(a)}
+	bcryptGate.configure(a.cfg.Limits)
+	target := &apiTarget{handler: newAPI(a), connections: a.cfg.Limits.Connections}
 	if a.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
 		if err != nil {

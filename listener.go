@@ -27,23 +27,26 @@ type apiListener struct {
 	addr   string
 	tls    bool
 	srv    *http.Server
+	conns  *capListener
 	active atomic.Pointer[apiTarget]
 	refs   int
 }
 
 // apiTarget is what one instance serves on the listener.
 type apiTarget struct {
-	handler http.Handler
-	cert    *tls.Certificate // nil without tls
+	handler     http.Handler
+	cert        *tls.Certificate // nil without tls
+	connections int              // concurrent connections allowed
 }
 
-// HTTP server limits: a slow or idle client cannot hold a connection.
+// HTTP server limits: a slow or idle client cannot hold a connection for
+// long, and headers are small (acme-dns clients send a few hundred bytes).
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 10 * time.Second
 	writeTimeout      = 10 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 16 << 10
+	idleTimeout       = 10 * time.Second
+	maxHeaderBytes    = 8 << 10
 )
 
 // acquireListener makes t the target served on addr, binding addr if no
@@ -64,7 +67,7 @@ func acquireListener(addr string, t *apiTarget) (func(), error) {
 		listeners[addr] = l
 	}
 	l.refs++
-	l.active.Store(t)
+	l.activate(t)
 	var once sync.Once
 	return func() {
 		once.Do(func() { releaseListener(l) })
@@ -76,8 +79,16 @@ func activate(addr string, t *apiTarget) {
 	listenersMu.Lock()
 	defer listenersMu.Unlock()
 	if l, ok := listeners[addr]; ok {
-		l.active.Store(t)
+		l.activate(t)
 	}
+}
+
+// activate serves t, with its connection cap.
+func (l *apiListener) activate(t *apiTarget) {
+	if t.connections > 0 {
+		l.conns.max.Store(int64(t.connections))
+	}
+	l.active.Store(t)
 }
 
 func releaseListener(l *apiListener) {
@@ -102,7 +113,8 @@ func listen(addr string, withTLS bool) (*apiListener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	l := &apiListener{addr: addr, tls: withTLS}
+	l := &apiListener{addr: addr, tls: withTLS, conns: newCapListener(ln, DefaultConnections)}
+	ln = l.conns
 	l.srv = &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -43,6 +43,34 @@ var (
 		Name:      "store_errors_total",
 		Help:      "Counter of failed store calls by operation.",
 	}, []string{"op"})
+
+	apiRejections = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "api_rejections_total",
+		Help:      "Counter of API requests and connections refused by a limit, by reason (rate_limit, busy, connections).",
+	}, []string{"reason"})
+
+	authentications = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "authentications_total",
+		Help:      "Counter of API authentications by path (cached, bcrypt, failed).",
+	}, []string{"path"})
+
+	bcryptSlotsInUse = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "bcrypt_slots_in_use",
+		Help:      "Number of bcrypt operations running now, process-wide.",
+	})
+
+	_ = promauto.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "index_entries",
+		Help:      "Number of registered subdomains in the in-memory index of the open stores.",
+	}, indexEntries)
 )
 
 // countCacheLookup feeds cacheLookups; the store calls it on every lookup.

@@ -48,6 +48,8 @@ type Config struct {
 	CORS           []string
 	Timeout        time.Duration // bound on each store call made for a DNS query
 	Fall           fall.F
+	Limits         Limits    // what the API may cost
+	AuthCache      AuthCache // verified-credential cache
 }
 
 // Nameserver is one NS target of the zones, with the addresses served for it

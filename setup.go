@@ -54,6 +54,8 @@ func parse(c *caddy.Controller) (*Config, error) {
 		NegativeTTL: DefaultNegativeTTL,
 		TXTLimit:    DefaultTXTLimit,
 		Timeout:     DefaultTimeout,
+		Limits:      defaultLimits(),
+		AuthCache:   AuthCache{TTL: DefaultAuthCacheTTL, Entries: DefaultAuthCacheEntries},
 	}
 	cfg.Zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 	if len(cfg.Zones) == 0 {
@@ -255,6 +257,10 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		cfg.CORS = args
 	case "fallthrough":
 		cfg.Fall.SetZonesFromArgs(c.RemainingArgs())
+	case "limits":
+		return parseLimits(c, &cfg.Limits)
+	case "auth_cache":
+		return parseAuthCache(c, &cfg.AuthCache)
 	default:
 		return c.Errf("unknown property %q", opt)
 	}

@@ -82,6 +82,8 @@ func TestParse(t *testing.T) {
 			NegativeTTL: 60,
 			TXTLimit:    2,
 			Timeout:     500 * time.Millisecond,
+			Limits:      defaultLimits(),
+			AuthCache:   AuthCache{TTL: 10 * time.Minute, Entries: 10000},
 		}
 	}
 	block := func(lines ...string) string {

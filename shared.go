@@ -114,3 +114,20 @@ func endReload(failed bool) {
 		}
 	}
 }
+
+// indexed is implemented by stores that keep an in-memory index of their
+// registered subdomains.
+type indexed interface{ IndexLen() int }
+
+// indexEntries sums the index sizes of the open stores (for metrics).
+func indexEntries() float64 {
+	storesMu.Lock()
+	defer storesMu.Unlock()
+	n := 0
+	for _, s := range stores {
+		if ix, ok := s.Store.(indexed); ok {
+			n += ix.IndexLen()
+		}
+	}
+	return float64(n)
+}

@@ -1,0 +1,161 @@
+package acmedns
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// bcrypt is the one expensive step of the API: a compare costs about 60 ms
+// of CPU. The admission gate bounds how many run at once in the whole
+// process (default: one CPU fewer than GOMAXPROCS, so one always stays for
+// DNS), with a short bounded queue in front. A request that cannot get a
+// slot in time is answered 503 busy without doing the work, and a request
+// whose client has gone away never starts it.
+
+var (
+	// errBusy: no bcrypt slot within the wait bound, or the queue is full.
+	errBusy = errors.New("bcrypt admission: busy")
+	// errGone: the client went away before its bcrypt work started.
+	errGone = errors.New("bcrypt admission: client gone")
+)
+
+// admission is a semaphore with a bounded FIFO queue of waiters.
+type admission struct {
+	mu      sync.Mutex
+	slots   int
+	queue   int
+	wait    time.Duration
+	inUse   int
+	waiters []chan struct{} // each closed when handed a slot
+
+	peak atomic.Int64  // highest inUse seen (tests)
+	runs atomic.Uint64 // bcrypt operations started (tests)
+}
+
+// bcryptGate is the process-wide gate; OnStartup configures it.
+var bcryptGate = newAdmission(defaultLimits())
+
+func newAdmission(l Limits) *admission {
+	a := &admission{}
+	a.configure(l)
+	return a
+}
+
+// configure sets the gate's bounds; slots in use above a lowered bound drain
+// as they are released.
+func (a *admission) configure(l Limits) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.slots, a.queue, a.wait = l.BcryptSlots, l.BcryptQueue, l.BcryptWait
+	a.grant()
+}
+
+// acquire waits for a slot. It returns errBusy when the queue is full or the
+// wait bound passes, errGone when ctx ends first (the client hung up).
+func (a *admission) acquire(ctx context.Context) (release func(), err error) {
+	if ctx.Err() != nil {
+		return nil, errGone
+	}
+	a.mu.Lock()
+	if a.inUse < a.slots && len(a.waiters) == 0 {
+		a.take()
+		a.mu.Unlock()
+		return a.releaser(), nil
+	}
+	if len(a.waiters) >= a.queue {
+		a.mu.Unlock()
+		return nil, errBusy
+	}
+	ready := make(chan struct{})
+	a.waiters = append(a.waiters, ready)
+	wait := a.wait
+	a.mu.Unlock()
+
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ready:
+		if ctx.Err() != nil { // handed a slot just as the client left
+			a.releaser()()
+			return nil, errGone
+		}
+		return a.releaser(), nil
+	case <-ctx.Done():
+		err = errGone
+	case <-timer.C:
+		err = errBusy
+	}
+	if a.leave(ready) {
+		return nil, err
+	}
+	// The slot was handed over while we gave up: give it back.
+	a.releaser()()
+	return nil, err
+}
+
+// leave removes a waiter that gave up; false if it was already granted.
+func (a *admission) leave(ready chan struct{}) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, w := range a.waiters {
+		if w == ready {
+			a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// take counts one more slot in use; a.mu is held.
+func (a *admission) take() {
+	a.inUse++
+	bcryptSlotsInUse.Set(float64(a.inUse))
+	if n := int64(a.inUse); n > a.peak.Load() {
+		a.peak.Store(n)
+	}
+}
+
+// grant hands free slots to waiters in order; a.mu is held.
+func (a *admission) grant() {
+	for a.inUse < a.slots && len(a.waiters) > 0 {
+		w := a.waiters[0]
+		a.waiters = a.waiters[1:]
+		a.take()
+		close(w)
+	}
+}
+
+func (a *admission) releaser() func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			a.inUse--
+			bcryptSlotsInUse.Set(float64(a.inUse))
+			a.grant()
+		})
+	}
+}
+
+// run does fn, a bcrypt operation, once a slot is free.
+func (a *admission) run(ctx context.Context, fn func()) error {
+	release, err := a.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	a.runs.Add(1)
+	fn()
+	return nil
+}
+
+// waiting returns how many requests wait for a slot (tests).
+func (a *admission) waiting() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.waiters)
+}

@@ -1,0 +1,91 @@
+package acmedns
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestConnectionCap: past the cap a new connection is closed at once and
+// counted; the held ones keep working, and a freed slot is usable again.
+func TestConnectionCap(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	release, err := acquireListener(addr, &apiTarget{handler: ok, connections: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	rejected := metricValue(apiRejections.WithLabelValues("connections"))
+
+	var held []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	get := func(c net.Conn) (string, error) {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		fmt.Fprintf(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+		b := make([]byte, 12)
+		_, err := io.ReadFull(c, b)
+		return string(b), err
+	}
+	eventuallyTrue(t, "held connections accepted", func() bool {
+		l := listeners[addr]
+		return l != nil && l.conns.open.Load() == 3
+	})
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := get(extra); err == nil {
+		t.Fatalf("a fourth connection was served: %q", got)
+	}
+	extra.Close()
+	if got := metricValue(apiRejections.WithLabelValues("connections")) - rejected; got != 1 {
+		t.Errorf("api_rejections_total{reason=connections} grew by %v, want 1", got)
+	}
+	if got, err := get(held[0]); err != nil || got != "HTTP/1.1 200" {
+		t.Errorf("a held connection: %q %v", got, err)
+	}
+	held[1].Close()
+	eventuallyTrue(t, "slot freed", func() bool { return listeners[addr].conns.open.Load() == 2 })
+	again, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got, err := get(again); err != nil || got != "HTTP/1.1 200" {
+		t.Errorf("a connection in a freed slot: %q %v", got, err)
+	}
+}
+
+// TestHeaderBound: oversized headers are refused before any handler runs.
+func TestHeaderBound(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	called := false
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true })
+	release, err := acquireListener(addr, &apiTarget{handler: h, connections: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/update", nil)
+	req.Header.Set("X-Api-Key", strings.Repeat("k", 16<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || called {
+		t.Errorf("16 KiB header: %d, handler called %v", resp.StatusCode, called)
+	}
+}

@@ -1,0 +1,108 @@
+package acmedns
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultLimits(t *testing.T) {
+	l := defaultLimits()
+	slots := max(1, runtime.GOMAXPROCS(0)-1)
+	want := Limits{
+		BcryptSlots: slots, BcryptQueue: 8 * slots, BcryptWait: time.Second,
+		Register:     Rate{PerSecond: 10.0 / 60, Burst: 30},
+		AuthFailures: Rate{PerSecond: 10.0 / 60, Burst: 30},
+		Clients:      10000, Connections: 256,
+	}
+	if l != want {
+		t.Errorf("defaults: %+v, want %+v", l, want)
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	block := func(lines ...string) string {
+		return "acmedns {\n\tapi :8053\n\t" + strings.Join(lines, "\n\t") + "\n}\n"
+	}
+	tests := []struct {
+		name  string
+		input string
+		want  func(l *Limits, ac *AuthCache)
+	}{
+		{"bcrypt slots", block("limits {", "bcrypt 3", "}"), func(l *Limits, _ *AuthCache) { l.BcryptSlots, l.BcryptQueue = 3, 24 }},
+		{"bcrypt slots queue wait", block("limits {", "bcrypt 2 0 250ms", "}"), func(l *Limits, _ *AuthCache) {
+			l.BcryptSlots, l.BcryptQueue, l.BcryptWait = 2, 0, 250*time.Millisecond
+		}},
+		{"register per hour", block("limits {", "register 100/h 5", "}"), func(l *Limits, _ *AuthCache) { l.Register = Rate{PerSecond: 100.0 / 3600, Burst: 5} }},
+		{"register per second, burst from rate", block("limits {", "register 4/s", "}"), func(l *Limits, _ *AuthCache) { l.Register = Rate{PerSecond: 4, Burst: 4} }},
+		{"register off", block("limits {", "register off", "}"), func(l *Limits, _ *AuthCache) { l.Register = Rate{} }},
+		{"auth_failures", block("limits {", "auth_failures 5/m 10", "}"), func(l *Limits, _ *AuthCache) { l.AuthFailures = Rate{PerSecond: 5.0 / 60, Burst: 10} }},
+		{"auth_failures off", block("limits {", "auth_failures off", "}"), func(l *Limits, _ *AuthCache) { l.AuthFailures = Rate{} }},
+		{"clients and connections", block("limits {", "clients 50", "connections 20", "}"), func(l *Limits, _ *AuthCache) { l.Clients, l.Connections = 50, 20 }},
+		{"limits then another option", block("limits {", "clients 7", "}", "ttl 5"), func(l *Limits, _ *AuthCache) { l.Clients = 7 }},
+		{"auth_cache duration", block("auth_cache 1h"), func(_ *Limits, ac *AuthCache) { ac.TTL = time.Hour }},
+		{"auth_cache duration entries", block("auth_cache 30s 50"), func(_ *Limits, ac *AuthCache) { *ac = AuthCache{TTL: 30 * time.Second, Entries: 50} }},
+		{"auth_cache 0", block("auth_cache 0"), func(_ *Limits, ac *AuthCache) { *ac = AuthCache{} }},
+		{"auth_cache off", block("auth_cache off"), func(_ *Limits, ac *AuthCache) { *ac = AuthCache{} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parse(newTestController(tc.input, []string{testZone}, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantL, wantAC := defaultLimits(), AuthCache{TTL: DefaultAuthCacheTTL, Entries: DefaultAuthCacheEntries}
+			tc.want(&wantL, &wantAC)
+			if cfg.Limits != wantL || cfg.AuthCache != wantAC {
+				t.Errorf("got %+v %+v\nwant %+v %+v", cfg.Limits, cfg.AuthCache, wantL, wantAC)
+			}
+		})
+	}
+}
+
+func TestParseLimitsErrors(t *testing.T) {
+	block := func(lines ...string) string {
+		return "acmedns {\n\tapi :8053\n\t" + strings.Join(lines, "\n\t") + "\n}\n"
+	}
+	tests := []struct {
+		name  string
+		input string
+		line  int
+		want  string
+	}{
+		{"limits without block", block("limits"), 3, "limits needs a block"},
+		{"limits with argument", block("limits 5 {", "}"), 3, "limits needs a block"},
+		{"unknown limit", block("limits {", "speed 5", "}"), 4, `unknown limits property "speed"`},
+		{"limit twice", block("limits {", "clients 5", "clients 6", "}"), 5, "limits clients specified more than once"},
+		{"bcrypt no args", block("limits {", "bcrypt", "}"), 4, "Wrong argument count"},
+		{"bcrypt zero", block("limits {", "bcrypt 0", "}"), 4, "want 1 to 1024 slots"},
+		{"bcrypt bad queue", block("limits {", "bcrypt 1 -1", "}"), 4, "want a queue of 0 to 100000"},
+		{"bcrypt bad wait", block("limits {", "bcrypt 1 2 forever", "}"), 4, "want a wait up to 1m"},
+		{"bcrypt too many args", block("limits {", "bcrypt 1 2 1s x", "}"), 4, "Wrong argument count"},
+		{"rate without unit", block("limits {", "register 10", "}"), 4, "want a rate like 10/m"},
+		{"rate bad unit", block("limits {", "register 10/d", "}"), 4, "want a rate like 10/m"},
+		{"rate zero", block("limits {", "auth_failures 0/s", "}"), 4, "want a rate like 10/m"},
+		{"burst zero", block("limits {", "auth_failures 1/s 0", "}"), 4, "want a burst of 1 to 1000000"},
+		{"rate no args", block("limits {", "register", "}"), 4, "Wrong argument count"},
+		{"clients zero", block("limits {", "clients 0", "}"), 4, "want an integer from 1"},
+		{"connections bad", block("limits {", "connections many", "}"), 4, "want an integer from 1"},
+		{"auth_cache no args", block("auth_cache"), 3, "Wrong argument count"},
+		{"auth_cache bad duration", block("auth_cache soon"), 3, "want a duration up to 24h"},
+		{"auth_cache too long", block("auth_cache 48h"), 3, "want a duration up to 24h"},
+		{"auth_cache bad entries", block("auth_cache 1m 0"), 3, "want 1 to 10000000 entries"},
+		{"auth_cache 0 with entries", block("auth_cache 0 5"), 3, "Wrong argument count"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(newTestController(tc.input, []string{testZone}, ""))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if loc := fmt.Sprintf("Testfile:%d - ", tc.line); !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), loc) {
+				t.Errorf("error %q: want %q at line %d", err, tc.want, tc.line)
+			}
+		})
+	}
+}
