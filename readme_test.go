@@ -44,6 +44,8 @@ func TestReadmeExamples(t *testing.T) {
 	dnsserver.Port = freePort(t)
 	t.Setenv("REDIS_PASSWORD", "secret")
 	zoneFile := regexp.MustCompile(`(?m)^\s*file\s+(\S+)`)
+	tlsFiles := regexp.MustCompile(`(?m)^\s*tls\s+(\S+)\s+(\S+)\s*$`)
+	certPath, keyPath, _ := selfSigned(t)
 	// Loopback listeners (api, prometheus, ready, health) move to free
 	// ports, so that nothing else on the machine can make an example fail.
 	loopback := regexp.MustCompile(`127\.0\.0\.1:\d+`)
@@ -56,6 +58,14 @@ func TestReadmeExamples(t *testing.T) {
 			rr := zone + ". 3600 IN SOA ns1." + zone + ". hostmaster." + zone + ". 1 3600 600 604800 60\n"
 			if err := os.WriteFile(m[1], []byte(rr), 0o644); err != nil {
 				t.Fatal(err)
+			}
+		}
+		for _, m := range tlsFiles.FindAllStringSubmatch(corefile, -1) {
+			for i, src := range []string{certPath, keyPath} {
+				b, err := os.ReadFile(src)
+				if err != nil || os.WriteFile(m[1+i], b, 0o600) != nil {
+					t.Fatalf("writing %s: %v", m[1+i], err)
+				}
 			}
 		}
 		inst, err := caddy.Start(caddy.CaddyfileInput{Contents: []byte(corefile), Filepath: "Corefile", ServerTypeName: "dns"})
