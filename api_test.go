@@ -304,6 +304,9 @@ func TestUpdateErrors(t *testing.T) {
 		{"txt bad char", acc.Username, acc.Password, body(acc.Subdomain, txtB[:42]+"="), 400, `{"error": "bad_txt"}`},
 		{"txt with space", acc.Username, acc.Password, body(acc.Subdomain, txtB[:42]+" "), 400, `{"error": "bad_txt"}`},
 		{"no txt", acc.Username, acc.Password, `{"subdomain":"` + acc.Subdomain + `"}`, 400, `{"error": "bad_txt"}`},
+		{"txt a number", acc.Username, acc.Password, `{"subdomain":"` + acc.Subdomain + `","txt":1234567890}`, 400, `{"error": "bad_txt"}`},
+		{"txt a number, wrong key", acc.Username, other.Password, `{"subdomain":"` + acc.Subdomain + `","txt":1234567890}`, 401, forbidden},
+		{"subdomain a number", acc.Username, acc.Password, `{"subdomain":5,"txt":"` + txtB + `"}`, 401, forbidden},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,10 +133,15 @@ type updateRequest struct {
 }
 
 // decodeUpdate reads {"subdomain": ..., "txt": ...}: keys in any case, bytes
-// after the JSON value ignored, the subdomain lower-cased.
+// after the JSON value ignored, the subdomain lower-cased. A field of the
+// wrong type (a number for txt, say) keeps the fields that could be read,
+// as acme-dns does: the update then fails on what is missing, bad_txt for
+// txt once the credentials check out.
 func decodeUpdate(body []byte) (updateRequest, bool) {
 	var req updateRequest
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
+	err := json.NewDecoder(bytes.NewReader(body)).Decode(&req)
+	var typeErr *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &typeErr) {
 		return updateRequest{}, false
 	}
 	req.Subdomain = strings.ToLower(req.Subdomain)
