@@ -74,18 +74,16 @@ func (h *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// Clients that join a base URL ending in "/" send "//register".
-	p := path.Clean("/" + r.URL.Path)
-	switch {
-	case p == "/register" && !h.a.cfg.Registration.Closed:
+	switch h.route(r) {
+	case "/register":
 		if allowMethod(w, r, http.MethodPost) {
 			h.register(w, r)
 		}
-	case p == "/update":
+	case "/update":
 		if allowMethod(w, r, http.MethodPost) {
 			h.update(w, r)
 		}
-	case p == "/health":
+	case "/health":
 		if allowMethod(w, r, http.MethodGet, http.MethodHead) {
 			h.health(w, r)
 		}
@@ -93,6 +91,9 @@ func (h *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errNotFound)
 	}
 }
+
+// cleanPath cleans a request path; "//register" becomes "/register".
+func cleanPath(p string) string { return path.Clean("/" + p) }
 
 // cors sets the CORS headers for an allowed origin and answers preflights.
 // It reports whether the request goes on to its handler.
@@ -145,6 +146,7 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 	client := clientIP(r, cfg.TrustedProxies)
 	if len(cfg.Registration.Allow) > 0 && !contains(cfg.Registration.Allow, client) {
 		registrations.WithLabelValues("forbidden").Inc()
+		h.audit(client, "register", "", "forbidden")
 		writeError(w, http.StatusForbidden, errForbidden)
 		return
 	}
@@ -197,6 +199,7 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 		AllowFrom:  allow,
 	})
 	registrations.WithLabelValues("ok").Inc()
+	h.audit(client, "register", acct.Subdomain, "ok")
 	writeJSON(w, http.StatusCreated, reply)
 }
 
@@ -234,9 +237,14 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 		updates.WithLabelValues(result).Inc()
 		return
 	}
-	req, err := h.authenticate(r, body)
+	client := clientIP(r, h.a.cfg.TrustedProxies)
+	req, err := h.authenticate(r, client, body)
 	if err != nil {
-		updates.WithLabelValues(h.refuse(w, err, "account")).Inc()
+		result := h.refuse(w, err, "account")
+		if result == "forbidden" {
+			h.audit(client, "update", req.Subdomain, result)
+		}
+		updates.WithLabelValues(result).Inc()
 		return
 	}
 	if !validToken(req.TXT, 43) {
@@ -254,6 +262,7 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	updates.WithLabelValues("ok").Inc()
+	h.audit(client, "update", req.Subdomain, "ok")
 	writeJSON(w, http.StatusOK, []byte(`{"txt": "`+req.TXT+`"}`))
 }
 

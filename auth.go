@@ -34,14 +34,13 @@ func (e *rateLimited) Error() string { return "rate limited" }
 // Failed authentications spend the client's failure budget; a success gives
 // back what its bcrypt compare took, so a working client is never limited by
 // its own traffic. A verified-credential cache hit needs no budget at all.
-func (h *api) authenticate(r *http.Request, body []byte) (updateRequest, error) {
-	client := clientIP(r, h.a.cfg.TrustedProxies)
+func (h *api) authenticate(r *http.Request, client netip.Addr, body []byte) (updateRequest, error) {
 	user, err := uuid.Parse(r.Header.Get("X-Api-User"))
 	key := r.Header.Get("X-Api-Key")
-	if err != nil || !validToken(key, 40) {
-		return updateRequest{}, h.failed(client)
-	}
 	req, ok := decodeUpdate(body)
+	if err != nil || !validToken(key, 40) {
+		return req, h.failed(client)
+	}
 	if !ok {
 		return req, h.spendCompare(r.Context(), client, key)
 	}

@@ -50,6 +50,7 @@ type Config struct {
 	Fall           fall.F
 	Limits         Limits    // what the API may cost
 	AuthCache      AuthCache // verified-credential cache
+	Audit          bool      // one log line per state change and refused authentication
 }
 
 // Nameserver is one NS target of the zones, with the addresses served for it
@@ -63,6 +64,7 @@ type Nameserver struct {
 type Registration struct {
 	Closed bool           // no /register at all: 404
 	Allow  []netip.Prefix // when set, only these source networks; others get 403
+	Tokens []string       // when set, /register only under /<token>/
 }
 
 // Defaults used when the Corefile does not say otherwise.

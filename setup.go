@@ -56,6 +56,7 @@ func parse(c *caddy.Controller) (*Config, error) {
 		Timeout:     DefaultTimeout,
 		Limits:      defaultLimits(),
 		AuthCache:   AuthCache{TTL: DefaultAuthCacheTTL, Entries: DefaultAuthCacheEntries},
+		Audit:       true,
 	}
 	cfg.Zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 	if len(cfg.Zones) == 0 {
@@ -208,32 +209,7 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		}
 		cfg.Timeout = d
 	case "registration":
-		args := c.RemainingArgs()
-		if len(args) == 0 {
-			return c.ArgErr()
-		}
-		switch args[0] {
-		case "open":
-			if len(args) != 1 {
-				return c.ArgErr()
-			}
-		case "closed":
-			if len(args) != 1 {
-				return c.ArgErr()
-			}
-			cfg.Registration.Closed = true
-		case "allow":
-			if len(args) == 1 {
-				return c.Err("registration allow needs at least one CIDR")
-			}
-			p, err := prefixes(args[1:])
-			if err != nil {
-				return c.Errf("registration allow: %v", err)
-			}
-			cfg.Registration.Allow = p
-		default:
-			return c.Errf("registration: want open, closed or allow CIDR..., got %q", args[0])
-		}
+		return parseRegistration(c, &cfg.Registration)
 	case "trusted_proxies":
 		args := c.RemainingArgs()
 		if len(args) == 0 {
@@ -261,6 +237,13 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		return parseLimits(c, &cfg.Limits)
 	case "auth_cache":
 		return parseAuthCache(c, &cfg.AuthCache)
+	case "audit":
+		args := c.RemainingArgs()
+		if len(args) != 1 || args[0] != "on" && args[0] != "off" {
+			return c.Err("audit: want on or off")
+		}
+		cfg.Audit = args[0] == "on"
+
 	default:
 		return c.Errf("unknown property %q", opt)
 	}

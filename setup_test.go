@@ -84,6 +84,7 @@ func TestParse(t *testing.T) {
 			Timeout:     500 * time.Millisecond,
 			Limits:      defaultLimits(),
 			AuthCache:   AuthCache{TTL: 10 * time.Minute, Entries: 10000},
+			Audit:       true,
 		}
 	}
 	block := func(lines ...string) string {
@@ -623,8 +624,8 @@ func TestParseErrors(t *testing.T) {
 
 		// registration
 		{"registration without mode", block("registration"), nil, 3, "Wrong argument count"},
-		{"registration bad mode", block("registration maybe"), nil, 3, `registration: want open, closed or allow CIDR..., got "maybe"`},
-		{"registration mode case", block("registration Open"), nil, 3, `registration: want open, closed or allow CIDR..., got "Open"`},
+		{"registration bad mode", block("registration maybe"), nil, 3, `registration: want open, closed, allow CIDR... or token TOKEN..., got "maybe"`},
+		{"registration mode case", block("registration Open"), nil, 3, `registration: want open, closed, allow CIDR... or token TOKEN..., got "Open"`},
 		{"registration open with argument", block("registration open 10.0.0.0/8"), nil, 3, "Wrong argument count"},
 		{"registration closed with argument", block("registration closed now"), nil, 3, "Wrong argument count"},
 		{"registration allow without CIDR", block("registration allow"), nil, 3, "registration allow needs at least one CIDR"},
