@@ -20,16 +20,20 @@ var (
 // is committed with fsync before it returns, so an acknowledged update
 // survives a crash. Lookups are cached in memory; as this process is the
 // file's only writer, each write simply drops its subdomain from the cache.
+// For the same reason the index of registered subdomains, built from the
+// file at open and kept current by Register, is always trusted: a name it
+// lacks is answered "not registered" without reading the file.
 type Bolt struct {
 	db    *bolt.DB
-	cache *txtCache // nil: every lookup reads the file
+	cache *txtCache // nil: no TXT cache
+	index *subIndex
 	opts  BoltOptions
 }
 
 // BoltOptions tunes the embedded store.
 type BoltOptions struct {
 	// CacheSize bounds the in-memory cache of TXT lookups (entries); 0
-	// disables it.
+	// disables it. The index of registered subdomains is kept either way.
 	CacheSize int
 	// CacheResult, if set, is told of each lookup whether the cache
 	// answered it (for metrics).
@@ -48,6 +52,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %q: %w", path, err)
 	}
+	var index *subIndex
 	err = db.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(accountsBucket); err != nil {
 			return err
@@ -55,11 +60,14 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		_, err := tx.CreateBucketIfNotExists(txtBucket)
 		return err
 	})
+	if err == nil {
+		index, err = loadBoltIndex(db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialising %q: %w", path, err)
 	}
-	b := &Bolt{db: db, opts: opts}
+	b := &Bolt{db: db, opts: opts, index: index}
 	if opts.CacheSize > 0 {
 		b.cache = newTXTCache(opts.CacheSize)
 		b.cache.flush(true)
@@ -77,12 +85,19 @@ func (b *Bolt) Register(ctx context.Context, a Account) error {
 		return err
 	}
 	defer b.invalidate(a.Subdomain)
+	wrote := false // the transaction may commit the registration
+	defer func() {
+		if wrote {
+			b.index.add(a.Subdomain)
+		}
+	}()
 	return b.update(ctx, func(tx *bolt.Tx) error {
 		key := []byte(a.Subdomain)
 		accts := tx.Bucket(accountsBucket)
 		if accts.Get(key) != nil {
 			return ErrExists
 		}
+		wrote = true
 		if err := accts.Put(key, rec); err != nil {
 			return err
 		}
@@ -135,9 +150,10 @@ func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]string, error) {
 	return b.FetchTXT(ctx, subdomain)
 }
 
-// CachedTXT implements Cached.
+// CachedTXT implements Cached: from the TXT cache, or ErrNotFound from the
+// index for a name that is not registered.
 func (b *Bolt) CachedTXT(subdomain string) (values []string, hit bool, err error) {
-	return b.cache.answer(subdomain, b.opts.CacheResult)
+	return answer(b.cache, b.index, subdomain, b.opts.CacheResult)
 }
 
 // FetchTXT implements Cached: it reads the file and caches what it read,
@@ -146,10 +162,7 @@ func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]string, error)
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
 	}
-	var token uint64
-	if b.cache != nil {
-		token = b.cache.begin()
-	}
+	token := b.cache.begin()
 	var values []string
 	err := b.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(txtBucket).Get([]byte(subdomain))
@@ -159,7 +172,7 @@ func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]string, error)
 		values = splitValues(string(v)) // copies out of the mmap
 		return nil
 	})
-	if b.cache != nil && (err == nil || errors.Is(err, ErrNotFound)) {
+	if err == nil || errors.Is(err, ErrNotFound) {
 		b.cache.put(token, subdomain, values)
 	}
 	return values, err
@@ -167,11 +180,7 @@ func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]string, error)
 
 // invalidate drops a subdomain from the cache once its write is committed
 // (or failed).
-func (b *Bolt) invalidate(subdomain string) {
-	if b.cache != nil {
-		b.cache.invalidate(subdomain)
-	}
-}
+func (b *Bolt) invalidate(subdomain string) { b.cache.invalidate(subdomain) }
 
 // Ping implements Store.
 func (b *Bolt) Ping(ctx context.Context) error {

@@ -48,9 +48,12 @@ func cacheKey(subdomain string) uint64 {
 	return h
 }
 
+// The methods below treat a nil *txtCache as a store without a cache: it
+// never answers and drops nothing.
+
 // get returns a cached lookup: values (nil with found for "not registered").
 func (c *txtCache) get(subdomain string) (values []string, registered, ok bool) {
-	if !c.trusted.Load() {
+	if c == nil || !c.trusted.Load() {
 		return nil, false, false
 	}
 	e, ok := c.entries.Load().Get(cacheKey(subdomain))
@@ -61,11 +64,16 @@ func (c *txtCache) get(subdomain string) (values []string, registered, ok bool) 
 }
 
 // begin returns the token a lookup passes to put.
-func (c *txtCache) begin() uint64 { return c.seq.Load() }
+func (c *txtCache) begin() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.seq.Load()
+}
 
 // put caches a lookup made since token, unless the cache changed meanwhile.
 func (c *txtCache) put(token uint64, subdomain string, values []string) {
-	if !c.trusted.Load() || c.seq.Load() != token {
+	if c == nil || !c.trusted.Load() || c.seq.Load() != token {
 		return
 	}
 	entries := c.entries.Load()
@@ -78,33 +86,20 @@ func (c *txtCache) put(token uint64, subdomain string, values []string) {
 
 // invalidate drops one subdomain.
 func (c *txtCache) invalidate(subdomain string) {
+	if c == nil {
+		return
+	}
 	c.seq.Add(1)
 	c.entries.Load().Remove(cacheKey(subdomain))
 }
 
 // flush drops everything and sets whether the cache may be used.
 func (c *txtCache) flush(trusted bool) {
+	if c == nil {
+		return
+	}
 	c.trusted.Store(false)
 	c.seq.Add(1)
 	c.entries.Store(cache.New[cacheEntry](c.size))
 	c.trusted.Store(trusted)
-}
-
-// answer implements CachedTXT for a store whose cache is c (nil: none);
-// report, if set, is told whether the cache answered.
-func (c *txtCache) answer(subdomain string, report func(hit bool)) (values []string, hit bool, err error) {
-	if c == nil {
-		return nil, false, nil
-	}
-	if !ValidSubdomain(subdomain) {
-		return nil, true, ErrNotFound
-	}
-	values, registered, hit := c.get(subdomain)
-	if report != nil {
-		report(hit)
-	}
-	if hit && !registered {
-		return nil, true, ErrNotFound
-	}
-	return values, hit, nil
 }

@@ -18,13 +18,27 @@ import (
 // u (username), p (bcrypt hash), a (allowfrom as a JSON array) and t (the TXT
 // values, newest first, separated by spaces). Writes run as Lua scripts on
 // that one key, so they are atomic on a standalone server, behind Sentinel and
-// in a Cluster alike; the same script publishes the subdomain on
-// <prefix>invalidate, which every replica's cache listens to.
+// in a Cluster alike; the same script publishes on <prefix>invalidate, which
+// every replica listens to.
+//
+// A message on <prefix>invalidate is a subdomain, meaning "this subdomain was
+// written" (registered or updated), or "-" and a subdomain, meaning "this
+// subdomain was deleted" (a label never starts with a hyphen). A replica
+// drops the subdomain from its TXT cache either way, and adds it to or
+// removes it from its index of registered subdomains.
+//
+// The index lets a replica answer names that are not registered from
+// memory. It is trusted only once a load, a SCAN of <prefix>sub:* (of every
+// master in a Cluster) started after the subscription was confirmed, has
+// completed: a registration is then either seen by the SCAN or its message
+// arrives and is applied. From the moment the subscription may have missed a
+// message until the next load completes, lookups go to Redis.
 type Redis struct {
 	client  redis.UniversalClient
 	opts    RedisOptions
 	channel string
-	cache   *txtCache // nil: every lookup goes to Redis
+	cache   *txtCache // nil: no TXT cache
+	index   *subIndex
 
 	stop      chan struct{}
 	done      sync.WaitGroup
@@ -37,7 +51,7 @@ type RedisOptions struct {
 	// Prefix is prepended to every key and to the invalidation channel.
 	Prefix string
 	// CacheSize bounds the in-process cache of TXT lookups (entries); 0
-	// disables it.
+	// disables it. The index of registered subdomains is kept either way.
 	CacheSize int
 	// WaitReplicas, when above 0, acknowledges a write only once that many
 	// Redis replicas have it (WAIT), waiting at most WaitTimeout, which must
@@ -56,15 +70,15 @@ var ErrNotReplicated = errors.New("store: write not acknowledged by enough Redis
 // pubsubHealth is how often a quiet invalidation subscription is pinged.
 const pubsubHealth = time.Second
 
-// NewRedis wraps a go-redis client. With a cache it subscribes to
-// invalidations in the background; Close stops that.
+// NewRedis wraps a go-redis client. It subscribes to invalidations and
+// loads the index in the background; Close stops that.
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
-	r := &Redis{client: client, opts: opts, channel: opts.Prefix + "invalidate", stop: make(chan struct{})}
+	r := &Redis{client: client, opts: opts, channel: opts.Prefix + "invalidate", stop: make(chan struct{}), index: newSubIndex()}
 	if opts.CacheSize > 0 {
 		r.cache = newTXTCache(opts.CacheSize)
-		r.done.Add(1)
-		go r.subscribe()
 	}
+	r.done.Add(1)
+	go r.subscribe()
 	return r
 }
 
@@ -112,6 +126,7 @@ func (r *Redis) Register(ctx context.Context, a Account) error {
 		return err
 	}
 	n, err := r.write(ctx, registerScript, r.Key(a.Subdomain), a.Username, a.PasswordHash, allowJSON, r.channel, a.Subdomain)
+	r.index.add(a.Subdomain) // it may be registered now, whatever err says
 	r.invalidateOwn(a.Subdomain)
 	if err != nil {
 		return err
@@ -162,11 +177,7 @@ func (r *Redis) AddTXT(ctx context.Context, subdomain, value string, keep int) e
 
 // invalidateOwn drops a subdomain this replica just wrote (or tried to), so
 // that it reads its own writes without waiting for its own invalidation.
-func (r *Redis) invalidateOwn(subdomain string) {
-	if r.cache != nil {
-		r.cache.invalidate(subdomain)
-	}
-}
+func (r *Redis) invalidateOwn(subdomain string) { r.cache.invalidate(subdomain) }
 
 // write runs a write script on key. With WaitReplicas it sends the script
 // and WAIT on one connection to the key's master (WAIT counts the writes of
@@ -203,8 +214,8 @@ func (r *Redis) write(ctx context.Context, s *redis.Script, key string, args ...
 	return n, nil
 }
 
-// TXT implements Store. With a cache, a lookup is answered from memory when
-// the cache is trusted and has it.
+// TXT implements Store. A lookup is answered from memory when the cache is
+// trusted and has it, or when the index is trusted and lacks it.
 func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
 	if values, hit, err := r.CachedTXT(subdomain); hit {
 		return values, err
@@ -212,11 +223,12 @@ func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
 	return r.FetchTXT(ctx, subdomain)
 }
 
-// CachedTXT answers a lookup from the cache alone: hit is false when the
-// cache cannot (no cache, distrusted, or not cached), and then the caller
-// goes on with FetchTXT. It needs no context: it never waits.
+// CachedTXT answers a lookup from memory alone: from the TXT cache, or
+// ErrNotFound from the index for a name it knows is not registered. hit is
+// false when memory cannot answer, and then the caller goes on with
+// FetchTXT. It needs no context: it never waits.
 func (r *Redis) CachedTXT(subdomain string) (values []string, hit bool, err error) {
-	return r.cache.answer(subdomain, r.opts.CacheResult)
+	return answer(r.cache, r.index, subdomain, r.opts.CacheResult)
 }
 
 // FetchTXT reads a lookup from Redis, and caches it when that is safe.
@@ -224,75 +236,34 @@ func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]string, error
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
 	}
-	var token uint64
-	if r.cache != nil {
-		token = r.cache.begin()
-	}
+	token := r.cache.begin()
 	s, err := r.client.HGet(ctx, r.Key(subdomain), "t").Result()
 	if errors.Is(err, redis.Nil) {
-		if r.cache != nil {
-			r.cache.put(token, subdomain, nil)
-		}
+		r.cache.put(token, subdomain, nil)
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	values := splitValues(s)
-	if r.cache != nil {
-		r.cache.put(token, subdomain, values)
-	}
+	r.cache.put(token, subdomain, values)
 	return values, nil
-}
-
-// subscribe keeps the cache coherent: it deletes what other writers
-// publish, and it distrusts the cache from the moment the subscription may
-// have missed a message until it is subscribed again and has flushed.
-func (r *Redis) subscribe() {
-	defer r.done.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { <-r.stop; cancel() }()
-
-	ps := r.client.Subscribe(ctx, r.channel)
-	defer ps.Close()
-	for ctx.Err() == nil {
-		msg, err := ps.ReceiveTimeout(ctx, pubsubHealth)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			var netErr interface{ Timeout() bool }
-			if errors.As(err, &netErr) && netErr.Timeout() {
-				pctx, pcancel := context.WithTimeout(ctx, pubsubHealth)
-				err = ps.Ping(pctx)
-				pcancel()
-				if err == nil {
-					continue // the Pong arrives in the next Receive
-				}
-			}
-			r.cache.flush(false)
-			select { // go-redis reconnects and resubscribes on the next Receive
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				r.cache.flush(true)
-			}
-		case *redis.Message:
-			r.cache.invalidate(m.Payload)
-
-		}
-	}
 }
 
 // CacheTrusted reports whether lookups may be answered from the cache; it is
 // false without a cache.
 func (r *Redis) CacheTrusted() bool { return r.cache != nil && r.cache.trusted.Load() }
+
+// IndexLen implements Indexed.
+func (r *Redis) IndexLen() int { return r.index.len() }
+
+// IndexTrusted implements Indexed: it is false from the moment the
+// invalidation subscription may have missed a message until a load started
+// after it was confirmed again has completed.
+func (r *Redis) IndexTrusted() bool { return r.index.isTrusted() }
+
+// IndexLoads implements Indexed.
+func (r *Redis) IndexLoads() uint64 { return r.index.loadCount() }
 
 // Ping implements Store.
 func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
