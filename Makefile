@@ -66,6 +66,7 @@ fuzz:
 ## propagation delay between two CoreDNS replicas over 1,000 updates
 bench: build
 	bash test/bench/run.sh
+	bash test/bench/attack.sh
 	cd test && ACMEDNS_PROPAGATION_UPDATES=1000 $(GO) test -count=1 -v -run '^TestPropagationDelay$$' ./replicas | grep -E 'propagation|^(ok|FAIL)'
 
 
