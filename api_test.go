@@ -237,8 +237,8 @@ func TestUpdate(t *testing.T) {
 	}
 	acc.update(t, url, txtB)
 	acc.update(t, url, txtC)
-	got, _ := a.store.TXT(context.Background(), acc.Subdomain)
-	if !reflect.DeepEqual(got, []string{txtC, txtB}) {
+	values, _ := a.store.TXT(context.Background(), acc.Subdomain)
+	if got := texts(values); !reflect.DeepEqual(got, []string{txtC, txtB}) {
 		t.Fatalf("after three updates with txt_limit 2: %v", got)
 	}
 
@@ -317,8 +317,8 @@ func TestUpdateErrors(t *testing.T) {
 		})
 	}
 	for _, acct := range []account{acc, other, restricted} {
-		got, _ := a.store.TXT(context.Background(), acct.Subdomain)
-		want := []string{}
+		values, _ := a.store.TXT(context.Background(), acct.Subdomain)
+		got, want := texts(values), []string{}
 		if acct.Subdomain == acc.Subdomain {
 			want = []string{txtA}
 		}

@@ -66,10 +66,11 @@ func TestEmbeddedStoreCrash(t *testing.T) {
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	got, err := s.TXT(ctx, acc.Subdomain)
+	values, err := s.TXT(ctx, acc.Subdomain)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := texts(values)
 	slices.Reverse(got)
 	if len(acked) != 10 || !slices.Equal(got, acked) {
 		t.Fatalf("after a crash the store has %v, acknowledged were %v", got, acked)

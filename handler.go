@@ -49,10 +49,10 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
 	}
 	if qtype == dns.TypeTXT || qtype == dns.TypeANY {
-		for _, v := range values {
+		for _, v := range a.live(values) {
 			m.Answer = append(m.Answer, &dns.TXT{
 				Hdr: dns.RR_Header{Name: q.owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: a.cfg.TTL},
-				Txt: []string{v},
+				Txt: []string{v.Text},
 			})
 		}
 	}
@@ -61,7 +61,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 
 // lookup returns a subdomain's TXT values: from a store's cache when it has
 // them, else from the store within the configured timeout.
-func (a *ACMEDNS) lookup(ctx context.Context, sub string) ([]string, error) {
+func (a *ACMEDNS) lookup(ctx context.Context, sub string) ([]store.Value, error) {
 	cached, isCached := a.store.(store.Cached)
 	if isCached {
 		if values, hit, err := cached.CachedTXT(sub); hit {

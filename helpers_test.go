@@ -55,8 +55,17 @@ func seedStore(a *ACMEDNS, subdomain string, values ...string) error {
 	err := a.store.Register(ctx, store.Account{Username: "user-" + subdomain, PasswordHash: []byte("x"), Subdomain: subdomain})
 	for _, v := range values {
 		if err == nil {
-			err = a.store.AddTXT(ctx, subdomain, v, a.cfg.TXTLimit)
+			err = a.store.AddTXT(ctx, subdomain, v, a.cfg.TXTLimit, a.cfg.TXTExpire)
 		}
 	}
 	return err
+}
+
+// texts returns the text of each value.
+func texts(values []store.Value) []string {
+	out := []string{}
+	for _, v := range values {
+		out = append(out, v.Text)
+	}
+	return out
 }

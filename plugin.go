@@ -24,8 +24,10 @@ type ACMEDNS struct {
 	zones map[string]*zone
 	// store is set in OnStartup, before any query or request is served.
 	store store.Store
-	// target is what this instance serves on the API listener.
-	target *apiTarget
+	// target is what this instance serves on the API listener, and
+	// adminTarget on the admin listener (nil without one).
+	target      *apiTarget
+	adminTarget *apiTarget
 	// release gives back what OnStartup acquired.
 	release []func()
 }
@@ -39,18 +41,20 @@ type Config struct {
 	Redis          *RedisConfig // nil: the embedded store at DB
 	DB             string       // embedded database path
 	Nameservers    []Nameserver
-	Hostmaster     string // SOA RNAME, fully qualified; "" means hostmaster.<zone>
-	TTL            uint32 // TTL of TXT answers
-	NegativeTTL    uint32 // SOA TTL and MINIMUM, so the negative caching TTL
-	TXTLimit       int    // TXT values kept per subdomain
+	Hostmaster     string        // SOA RNAME, fully qualified; "" means hostmaster.<zone>
+	TTL            uint32        // TTL of TXT answers
+	NegativeTTL    uint32        // SOA TTL and MINIMUM, so the negative caching TTL
+	TXTLimit       int           // TXT values kept per subdomain
+	TXTExpire      time.Duration // values older than this are not served; 0: kept until replaced
 	Registration   Registration
 	TrustedProxies []netip.Prefix
 	CORS           []string
 	Timeout        time.Duration // bound on each store call made for a DNS query
 	Fall           fall.F
-	Limits         Limits    // what the API may cost
-	AuthCache      AuthCache // verified-credential cache
-	Audit          bool      // one log line per state change and refused authentication
+	Limits         Limits       // what the API may cost
+	AuthCache      AuthCache    // verified-credential cache
+	Audit          bool         // one log line per state change and refused authentication
+	Admin          *AdminConfig // nil: no admin API
 }
 
 // Nameserver is one NS target of the zones, with the addresses served for it

@@ -120,16 +120,9 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		if _, port, err := net.SplitHostPort(args[0]); err != nil || port == "" {
 			return c.Errf("api: invalid address %q, want HOST:PORT", args[0])
 		}
-		// Two blocks on one address would silently share it: refuse.
-		addrs, _ := c.Get(apiAddrsKey{}).(map[string]bool)
-		if addrs == nil {
-			addrs = map[string]bool{}
-			c.Set(apiAddrsKey{}, addrs)
+		if err := claimAddress(c, args[0]); err != nil {
+			return err
 		}
-		if addrs[args[0]] {
-			return c.Errf("api address %s is already used by another acmedns block", args[0])
-		}
-		addrs[args[0]] = true
 		cfg.API = args[0]
 	case "tls":
 		args := c.RemainingArgs()
@@ -198,6 +191,16 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 			return err
 		}
 		cfg.TXTLimit = n
+	case "txt_expire":
+		args := c.RemainingArgs()
+		if len(args) != 1 {
+			return c.ArgErr()
+		}
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d < 0 || d > 8760*time.Hour {
+			return c.Errf("txt_expire: want a duration up to 8760h, or 0, got %q", args[0])
+		}
+		cfg.TXTExpire = d
 	case "timeout":
 		args := c.RemainingArgs()
 		if len(args) != 1 {
@@ -237,6 +240,8 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		return parseLimits(c, &cfg.Limits)
 	case "auth_cache":
 		return parseAuthCache(c, &cfg.AuthCache)
+	case "admin":
+		return parseAdmin(c, cfg)
 	case "audit":
 		args := c.RemainingArgs()
 		if len(args) != 1 || args[0] != "on" && args[0] != "off" {

@@ -2,18 +2,12 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-)
-
-var (
-	accountsBucket = []byte("acmedns-accounts-v1")
-	txtBucket      = []byte("acmedns-txt-v1")
 )
 
 // Bolt is the embedded single-node store: a bbolt database file. Every write
@@ -21,13 +15,30 @@ var (
 // survives a crash. Lookups are cached in memory; as this process is the
 // file's only writer, each write simply drops its subdomain from the cache.
 // For the same reason the index of registered subdomains, built from the
-// file at open and kept current by Register, is always trusted: a name it
+// file at open and kept current by every write, is always trusted: a name it
 // lacks is answered "not registered" without reading the file.
+//
+// The file holds four buckets, each keyed by subdomain but the last:
+//
+//	acmedns-accounts-v1  the account, JSON {"u":username, "p":bcrypt hash
+//	                     (base64), "a":[allowfrom], "c":created, "m":updated},
+//	                     times in unix seconds, absent when unknown
+//	acmedns-txt-v2       the TXT values, newest first, JSON
+//	                     [{"v":value, "s":set}], s absent when unknown
+//	acmedns-txt-v1       an earlier release's TXT values, "v1 v2" separated by
+//	                     spaces, of unknown times: read when the subdomain has
+//	                     no v2 entry, and deleted by its next write
+//	acmedns-users-v1     username -> subdomain, kept in the same transaction
+//	                     as the account, which makes usernames unique
+//
+// An account written by an earlier release reads with unknown times. A file
+// that lacks the usernames' bucket has it built from the accounts at open.
 type Bolt struct {
 	db    *bolt.DB
 	cache *txtCache // nil: no TXT cache
 	index *subIndex
 	opts  BoltOptions
+	mu    sync.Mutex // held by each write until the index has its outcome
 }
 
 // BoltOptions tunes the embedded store.
@@ -40,12 +51,6 @@ type BoltOptions struct {
 	CacheResult func(hit bool)
 }
 
-type boltAccount struct {
-	Username  string   `json:"u"`
-	Password  []byte   `json:"p"`
-	AllowFrom []string `json:"a,omitempty"`
-}
-
 // OpenBolt opens (creating if needed) the database at path.
 func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
@@ -53,13 +58,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("opening %q: %w", path, err)
 	}
 	var index *subIndex
-	err = db.Update(func(tx *bolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(accountsBucket); err != nil {
-			return err
-		}
-		_, err := tx.CreateBucketIfNotExists(txtBucket)
-		return err
-	})
+	err = db.Update(initBuckets)
 	if err == nil {
 		index, err = loadBoltIndex(db)
 	}
@@ -75,75 +74,25 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	return b, nil
 }
 
-// Register implements Store.
-func (b *Bolt) Register(ctx context.Context, a Account) error {
-	if err := checkAccount(a); err != nil {
-		return err
-	}
-	rec, err := json.Marshal(boltAccount{Username: a.Username, Password: a.PasswordHash, AllowFrom: a.AllowFrom})
-	if err != nil {
-		return err
-	}
-	defer b.invalidate(a.Subdomain)
-	wrote := false // the transaction may commit the registration
-	defer func() {
-		if wrote {
-			b.index.add(a.Subdomain)
-		}
-	}()
-	return b.update(ctx, func(tx *bolt.Tx) error {
-		key := []byte(a.Subdomain)
-		accts := tx.Bucket(accountsBucket)
-		if accts.Get(key) != nil {
-			return ErrExists
-		}
-		wrote = true
-		if err := accts.Put(key, rec); err != nil {
-			return err
-		}
-		return tx.Bucket(txtBucket).Put(key, []byte{})
-	})
-}
-
 // Account implements Store.
 func (b *Bolt) Account(ctx context.Context, subdomain string) (Account, error) {
 	if !ValidSubdomain(subdomain) {
 		return Account{}, ErrNotFound
 	}
-	var rec boltAccount
+	var a boltAccount
 	err := b.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(accountsBucket).Get([]byte(subdomain))
-		if v == nil {
-			return ErrNotFound
-		}
-		return json.Unmarshal(v, &rec)
+		var err error
+		a, err = getAccount(tx, []byte(subdomain))
+		return err
 	})
 	if err != nil {
 		return Account{}, err
 	}
-	return Account{Username: rec.Username, PasswordHash: rec.Password, Subdomain: subdomain, AllowFrom: rec.AllowFrom}, nil
-}
-
-// AddTXT implements Store.
-func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int) error {
-	if err := checkAdd(subdomain, value, keep); err != nil {
-		return err
-	}
-	defer b.invalidate(subdomain)
-	return b.update(ctx, func(tx *bolt.Tx) error {
-		bk := tx.Bucket(txtBucket)
-		key := []byte(subdomain)
-		cur := bk.Get(key)
-		if cur == nil {
-			return ErrNotFound
-		}
-		values := pushValue(splitValues(string(cur)), value, keep)
-		return bk.Put(key, []byte(strings.Join(values, " ")))
-	})
+	return a.account(subdomain), nil
 }
 
 // TXT implements Store.
-func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]string, error) {
+func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]Value, error) {
 	if values, hit, err := b.CachedTXT(subdomain); hit {
 		return values, err
 	}
@@ -152,25 +101,22 @@ func (b *Bolt) TXT(ctx context.Context, subdomain string) ([]string, error) {
 
 // CachedTXT implements Cached: from the TXT cache, or ErrNotFound from the
 // index for a name that is not registered.
-func (b *Bolt) CachedTXT(subdomain string) (values []string, hit bool, err error) {
+func (b *Bolt) CachedTXT(subdomain string) (values []Value, hit bool, err error) {
 	return answer(b.cache, b.index, subdomain, b.opts.CacheResult)
 }
 
 // FetchTXT implements Cached: it reads the file and caches what it read,
 // unless a write to any subdomain committed meanwhile.
-func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]string, error) {
+func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]Value, error) {
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
 	}
 	token := b.cache.begin()
-	var values []string
+	var values []Value
 	err := b.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(txtBucket).Get([]byte(subdomain))
-		if v == nil {
-			return ErrNotFound
-		}
-		values = splitValues(string(v)) // copies out of the mmap
-		return nil
+		var err error
+		values, err = readTXT(tx, []byte(subdomain))
+		return err
 	})
 	if err == nil || errors.Is(err, ErrNotFound) {
 		b.cache.put(token, subdomain, values)
@@ -178,14 +124,10 @@ func (b *Bolt) FetchTXT(ctx context.Context, subdomain string) ([]string, error)
 	return values, err
 }
 
-// invalidate drops a subdomain from the cache once its write is committed
-// (or failed).
-func (b *Bolt) invalidate(subdomain string) { b.cache.invalidate(subdomain) }
-
 // Ping implements Store.
 func (b *Bolt) Ping(ctx context.Context) error {
 	return b.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(txtBucket) == nil {
+		if tx.Bucket(txtV2Bucket) == nil {
 			return fmt.Errorf("store: database not initialised")
 		}
 		return nil
@@ -196,10 +138,19 @@ func (b *Bolt) Ping(ctx context.Context) error {
 func (b *Bolt) Close() error { return b.db.Close() }
 
 // update runs fn in a write transaction unless ctx is already done. bbolt
-// serialises writers, which makes each read-modify-write atomic.
-func (b *Bolt) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+// serialises writers, which makes each read-modify-write atomic; b.mu, held
+// until indexed (if not nil) has applied the outcome to the index, keeps the
+// index's changes in the order of the commits. The cache drops subdomain.
+func (b *Bolt) update(ctx context.Context, subdomain string, fn func(*bolt.Tx) error, indexed func(err error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return b.db.Update(fn)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	defer b.cache.invalidate(subdomain)
+	err := b.db.Update(fn)
+	if indexed != nil {
+		indexed(err)
+	}
+	return err
 }

@@ -23,8 +23,8 @@ type txtCache struct {
 }
 
 type cacheEntry struct {
-	subdomain string   // guards against hash collisions
-	values    []string // nil: not registered
+	subdomain string  // guards against hash collisions
+	values    []Value // nil: not registered
 }
 
 func newTXTCache(size int) *txtCache {
@@ -52,7 +52,7 @@ func cacheKey(subdomain string) uint64 {
 // never answers and drops nothing.
 
 // get returns a cached lookup: values (nil with found for "not registered").
-func (c *txtCache) get(subdomain string) (values []string, registered, ok bool) {
+func (c *txtCache) get(subdomain string) (values []Value, registered, ok bool) {
 	if c == nil || !c.trusted.Load() {
 		return nil, false, false
 	}
@@ -72,7 +72,7 @@ func (c *txtCache) begin() uint64 {
 }
 
 // put caches a lookup made since token, unless the cache changed meanwhile.
-func (c *txtCache) put(token uint64, subdomain string, values []string) {
+func (c *txtCache) put(token uint64, subdomain string, values []Value) {
 	if c == nil || !c.trusted.Load() || c.seq.Load() != token {
 		return
 	}

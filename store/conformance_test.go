@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 
@@ -113,19 +114,19 @@ func TestConformance(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			s, reopen := b.open(t)
 			ctx := context.Background()
-			for _, tc := range suite {
+			for _, tc := range slices.Concat(suite, lifecycleSuite, listSuite) {
 				t.Run(tc.name, func(t *testing.T) { tc.run(t, ctx, s) })
 			}
 			t.Run("survives restart", func(t *testing.T) {
 				if err := s.Register(ctx, account("durable")); err != nil {
 					t.Fatal(err)
 				}
-				if err := s.AddTXT(ctx, "durable", "v1", 2); err != nil {
+				if err := s.AddTXT(ctx, "durable", "v1", 2, 0); err != nil {
 					t.Fatal(err)
 				}
 				s2 := reopen()
 				got, err := s2.TXT(ctx, "durable")
-				if err != nil || !reflect.DeepEqual(got, []string{"v1"}) {
+				if err != nil || !slices.Equal(texts(got), []string{"v1"}) {
 					t.Fatalf("after restart TXT = %v, %v; want [v1]", got, err)
 				}
 				if a, err := s2.Account(ctx, "durable"); err != nil || !reflect.DeepEqual(a, account("durable")) {
@@ -136,10 +137,23 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-var suite = []struct {
+// suiteCase is one test of the conformance suite, run on a store that the
+// earlier cases of the suite used too.
+type suiteCase struct {
 	name string
 	run  func(t *testing.T, ctx context.Context, s store.Store)
-}{
+}
+
+// texts are the texts of values, in their order.
+func texts(values []store.Value) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = v.Text
+	}
+	return out
+}
+
+var suite = []suiteCase{
 	{"ping", func(t *testing.T, ctx context.Context, s store.Store) {
 		if err := s.Ping(ctx); err != nil {
 			t.Fatal(err)
@@ -173,7 +187,7 @@ var suite = []struct {
 		if err := s.Register(ctx, account("dup")); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddTXT(ctx, "dup", "keep-me", 2); err != nil {
+		if err := s.AddTXT(ctx, "dup", "keep-me", 2, 0); err != nil {
 			t.Fatal(err)
 		}
 		other := account("dup")
@@ -183,7 +197,7 @@ var suite = []struct {
 		}
 		a, _ := s.Account(ctx, "dup")
 		got, _ := s.TXT(ctx, "dup")
-		if a.Username != "user-dup" || !reflect.DeepEqual(got, []string{"keep-me"}) {
+		if a.Username != "user-dup" || !slices.Equal(texts(got), []string{"keep-me"}) {
 			t.Fatalf("after second Register: %+v %v", a, got)
 		}
 	}},
@@ -194,7 +208,7 @@ var suite = []struct {
 		if _, err := s.Account(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Account = %v", err)
 		}
-		if err := s.AddTXT(ctx, "nobody", "x", 2); !errors.Is(err, store.ErrNotFound) {
+		if err := s.AddTXT(ctx, "nobody", "x", 2, 0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("AddTXT = %v", err)
 		}
 		if _, err := s.TXT(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
@@ -228,11 +242,11 @@ var suite = []struct {
 			{"f", 10, []string{"f", "e"}},
 		}
 		for _, st := range steps {
-			if err := s.AddTXT(ctx, "roll", st.value, st.keep); err != nil {
+			if err := s.AddTXT(ctx, "roll", st.value, st.keep, 0); err != nil {
 				t.Fatal(err)
 			}
 			got, err := s.TXT(ctx, "roll")
-			if err != nil || !reflect.DeepEqual(got, st.want) {
+			if err != nil || !slices.Equal(texts(got), st.want) {
 				t.Fatalf("after %s/%d: TXT = %v, %v; want %v", st.value, st.keep, got, err, st.want)
 			}
 		}
@@ -242,11 +256,11 @@ var suite = []struct {
 			t.Fatal(err)
 		}
 		for _, v := range []string{"base", "wild", "wild"} {
-			if err := s.AddTXT(ctx, "retry", v, 2); err != nil {
+			if err := s.AddTXT(ctx, "retry", v, 2, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got, _ := s.TXT(ctx, "retry"); !reflect.DeepEqual(got, []string{"wild", "base"}) {
+		if got, _ := s.TXT(ctx, "retry"); !slices.Equal(texts(got), []string{"wild", "base"}) {
 			t.Fatalf("after a retried update TXT = %v, want [wild base]", got)
 		}
 	}},
@@ -255,12 +269,12 @@ var suite = []struct {
 			t.Fatal(err)
 		}
 		for _, v := range []string{"", "has space", "tab\t", "\x00", string(make([]byte, 256))} {
-			if err := s.AddTXT(ctx, "badval", v, 2); err == nil {
-				t.Errorf("AddTXT(%q) accepted", v)
+			if err := s.AddTXT(ctx, "badval", v, 2, 0); err == nil {
+				t.Errorf("AddTXT(%q, 0) accepted", v)
 			}
 		}
 		for _, keep := range []int{0, -1, store.MaxKeep + 1} {
-			if err := s.AddTXT(ctx, "badval", "ok", keep); err == nil {
+			if err := s.AddTXT(ctx, "badval", "ok", keep, 0); err == nil {
 				t.Errorf("AddTXT keep=%d accepted", keep)
 			}
 		}
@@ -279,7 +293,7 @@ var suite = []struct {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- s.AddTXT(ctx, "race", fmt.Sprintf("v%d", i), n)
+				errs <- s.AddTXT(ctx, "race", fmt.Sprintf("v%d", i), n, 0)
 			}()
 		}
 		wg.Wait()
@@ -292,7 +306,7 @@ var suite = []struct {
 		got, _ := s.TXT(ctx, "race")
 		seen := map[string]bool{}
 		for _, v := range got {
-			seen[v] = true
+			seen[v.Text] = true
 		}
 		if len(got) != n || len(seen) != n {
 			t.Fatalf("after %d concurrent updates TXT = %v", n, got)
@@ -300,10 +314,10 @@ var suite = []struct {
 		// A further burst with keep 2 leaves exactly the two newest.
 		for i := range 20 {
 			wg.Add(1)
-			go func() { defer wg.Done(); s.AddTXT(ctx, "race", fmt.Sprintf("w%d", i), 2) }()
+			go func() { defer wg.Done(); s.AddTXT(ctx, "race", fmt.Sprintf("w%d", i), 2, 0) }()
 		}
 		wg.Wait()
-		if got, _ := s.TXT(ctx, "race"); len(got) != 2 || got[0][0] != 'w' || got[1][0] != 'w' || got[0] == got[1] {
+		if got, _ := s.TXT(ctx, "race"); len(got) != 2 || got[0].Text[0] != 'w' || got[1].Text[0] != 'w' || got[0].Text == got[1].Text {
 			t.Fatalf("after burst TXT = %v", got)
 		}
 	}},

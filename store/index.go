@@ -41,6 +41,7 @@ type subIndex struct {
 	build   *indexBuild     // the bulk load in progress, if any
 	trusted atomic.Bool
 	loads   atomic.Uint64 // completed bulk loads
+	adds    atomic.Uint64 // calls of add, for removeOwn
 }
 
 func newSubIndex() *subIndex { return &subIndex{delta: map[uint64]bool{}} }
@@ -49,7 +50,34 @@ func newSubIndex() *subIndex { return &subIndex{delta: map[uint64]bool{}} }
 func (x *subIndex) has(subdomain string) bool { return x.hasHash(hashSub(subdomain)) }
 
 // add records that subdomain is registered.
-func (x *subIndex) add(subdomain string) { x.setHash(hashSub(subdomain), true) }
+func (x *subIndex) add(subdomain string) {
+	x.adds.Add(1)
+	x.setHash(hashSub(subdomain), true)
+}
+
+// addMark returns the mark a store takes before it deletes a subdomain, for
+// removeOwn.
+func (x *subIndex) addMark() uint64 { return x.adds.Load() }
+
+// removeOwn records a deletion this store made, without waiting for its
+// invalidation message, unless add was called since mark. The deleted
+// subdomain may have been registered again since (by another replica, whose
+// message may have been applied already); the deletion's own message then
+// removes it in its place in the order of the messages. Skipping leaves the
+// subdomain in the index, which costs a lookup a store read, never a wrong
+// answer.
+func (x *subIndex) removeOwn(subdomain string, mark uint64) {
+	h := hashSub(subdomain)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.adds.Load() != mark {
+		return
+	}
+	if x.build != nil {
+		x.build.ops[h] = false
+	}
+	x.setLocked(h, false)
+}
 
 // remove records that subdomain is no longer registered.
 func (x *subIndex) remove(subdomain string) { x.setHash(hashSub(subdomain), false) }

@@ -61,6 +61,16 @@ func TestBoltIndex(t *testing.T) {
 			if b.IndexLen() != len(subs)+1 {
 				t.Errorf("IndexLen = %d after a registration", b.IndexLen())
 			}
+			if err := b.Delete(ctx, "after"); err != nil {
+				t.Fatal(err)
+			}
+			reads = b.db.Stats().TxN
+			if _, err := b.TXT(ctx, "after"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("TXT after Delete: %v", err)
+			}
+			if n := b.db.Stats().TxN - reads; n != 0 || b.IndexLen() != len(subs) {
+				t.Errorf("after Delete: IndexLen %d, a lookup cost %d read transactions", b.IndexLen(), n)
+			}
 		})
 	}
 }

@@ -151,7 +151,7 @@ func TestIndexKeepsJunkOutOfTheCache(t *testing.T) {
 	if err := writer.Register(ctx, account("real")); err != nil {
 		t.Fatal(err)
 	}
-	if err := writer.AddTXT(ctx, "real", "v1", 2); err != nil {
+	if err := writer.AddTXT(ctx, "real", "v1", 2, 0); err != nil {
 		t.Fatal(err)
 	}
 	writer.Close()
@@ -161,11 +161,11 @@ func TestIndexKeepsJunkOutOfTheCache(t *testing.T) {
 	eventually(t, "cached", func() bool {
 		before := dataCommands(t, srv.Addr)
 		got, err := s.TXT(ctx, "real")
-		return err == nil && slices.Equal(got, []string{"v1"}) && maps.Equal(before, dataCommands(t, srv.Addr))
+		return err == nil && slices.Equal(texts(got), []string{"v1"}) && maps.Equal(before, dataCommands(t, srv.Addr))
 	})
 	lookupRandom(t, s, 10000)
 	before := dataCommands(t, srv.Addr)
-	if got, err := s.TXT(ctx, "real"); err != nil || !slices.Equal(got, []string{"v1"}) {
+	if got, err := s.TXT(ctx, "real"); err != nil || !slices.Equal(texts(got), []string{"v1"}) {
 		t.Fatalf("TXT = %v, %v", got, err)
 	}
 	if after := dataCommands(t, srv.Addr); !maps.Equal(before, after) {

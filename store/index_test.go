@@ -244,3 +244,43 @@ func loadedIndex(n int) *subIndex {
 func benchName(kind string, i int) string {
 	return fmt.Sprintf("%08x-%4.4s-4000-8000-%012x", i, kind, uint64(i)*0x9e3779b97f4a7c15>>16)
 }
+
+// TestIndexRemoveOwn: a store's own deletion leaves the index at once,
+// unless a subdomain was added since the store took its mark (a message of
+// a later registration may have been applied before the removal); during a
+// load, the removal wins over what the load found.
+func TestIndexRemoveOwn(t *testing.T) {
+	tests := []struct {
+		name   string
+		before func(x *subIndex) // between the mark and the removal
+		load   bool              // a load, which finds the name, is in progress
+		want   bool              // the name is in the index afterwards
+	}{
+		{"nothing meanwhile", func(*subIndex) {}, false, false},
+		{"another name added meanwhile", func(x *subIndex) { x.add("other") }, false, true},
+		{"the name added again meanwhile", func(x *subIndex) { x.add("gone") }, false, true},
+		{"another name removed meanwhile", func(x *subIndex) { x.remove("other") }, false, false},
+		{"during a load", func(*subIndex) {}, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newSubIndex()
+			x.add("gone")
+			x.add("other")
+			var b *indexBuild
+			if tc.load {
+				b = x.startBuild(0)
+				b.insert("gone")
+			}
+			mark := x.addMark()
+			tc.before(x)
+			x.removeOwn("gone", mark)
+			if b != nil && !x.finishBuild(b) {
+				t.Fatal("load not installed")
+			}
+			if got := x.has("gone"); got != tc.want {
+				t.Errorf("has = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

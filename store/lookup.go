@@ -19,7 +19,7 @@ type Indexed interface {
 // answers ErrNotFound, leaving the TXT cache alone: lookups of random names
 // neither reach the backend nor evict cached registrations. Anything else is
 // a miss, for the caller to FetchTXT.
-func answer(c *txtCache, x *subIndex, subdomain string, report func(hit bool)) (values []string, hit bool, err error) {
+func answer(c *txtCache, x *subIndex, subdomain string, report func(hit bool)) (values []Value, hit bool, err error) {
 	if !ValidSubdomain(subdomain) {
 		return nil, true, ErrNotFound
 	}

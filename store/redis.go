@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -15,11 +13,58 @@ import (
 // Redis (and key prefix) serves the same registrations.
 //
 // A registration is one hash, <prefix>sub:<subdomain>, with the fields
-// u (username), p (bcrypt hash), a (allowfrom as a JSON array) and t (the TXT
-// values, newest first, separated by spaces). Writes run as Lua scripts on
-// that one key, so they are atomic on a standalone server, behind Sentinel and
-// in a Cluster alike; the same script publishes on <prefix>invalidate, which
-// every replica listens to.
+//
+//	u  username
+//	p  bcrypt hash of the password
+//	a  allowfrom, a JSON array
+//	t  the TXT values, newest first, separated by spaces
+//	s  the times the values were set, unix seconds separated by spaces,
+//	   parallel to t; 0 for unknown
+//	h  the first 16 hex digits of the SHA-1 of t, which s belongs to
+//	c  created, unix seconds
+//	m  updated (any change), unix seconds
+//
+// Writes run as Lua scripts on that one key, so they are atomic on a
+// standalone server, behind Sentinel and in a Cluster alike; the same script
+// publishes on <prefix>invalidate, which every replica listens to.
+//
+// An earlier release wrote u, p, a and t alone; such a record reads with
+// unknown times, and its next write by this release adds s, h and m (c stays
+// unknown). Where h does not match t, or s has not as many entries as t (an
+// earlier release's replica rewrote t alone during a rolling upgrade), every
+// time of the record is unknown: the values may have moved under their times.
+//
+// Beside the hashes, each its own key (and Cluster slot):
+//
+//	<prefix>user:<username>  the subdomain that holds the username
+//	<prefix>accounts         a sorted set of every subdomain, all scores 0
+//
+// A username is claimed (SET if absent) before its record is created, and
+// released (deleted if it still names the subdomain) after the record is
+// deleted, or when the create fails. A claim that names a subdomain whose
+// record is gone or has another username is stale, left by a failed create
+// or delete: a create takes it over, pending (with a TTL of claimPending)
+// until it has created its record, found the former holder still not live
+// (it may have been a create in flight), and made the claim permanent. A
+// pending claim is never taken over. A record whose claim turns out to name
+// another account, or whose former holder is live, is deleted again and its
+// create fails with ErrUsernameTaken (a create whose claim is pending
+// elsewhere waits for the outcome first): of racing creates at most one
+// keeps a username. Accounts written by an earlier release have no claim,
+// and uniqueness is not enforced against them; nor against an account whose
+// create stalled for longer than claimPending after taking over a stale
+// claim, whose claim then expires.
+//
+// List reads the sorted set (ZRANGE BYLEX) page by page, and the records of
+// a page in one pipeline. A subdomain is added to it before its record is
+// created and removed after its record is deleted, so a live account is
+// always a member; a member whose record is gone is skipped. Accounts
+// written by an earlier release are added by every index load, which ZADDs
+// each batch it scans, so they are listed once a replica of this release
+// has loaded its index (one that an earlier release's replica registers
+// later, during a rolling upgrade, once a replica of this release loads it
+// again, at its next start or reconnection). ZRANGE BYLEX with LIMIT needs
+// Redis 6.2.
 //
 // A message on <prefix>invalidate is a subdomain, meaning "this subdomain was
 // written" (registered or updated), or "-" and a subdomain, meaning "this
@@ -82,141 +127,30 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 	return r
 }
 
-var registerScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'u', ARGV[1], 'p', ARGV[2], 'a', ARGV[3], 't', '')
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return 1
-`)
-
-// addTXTScript puts ARGV[1] first, drops an older copy of it (a retried
-// update must not evict the other live value) and keeps ARGV[2] values.
-var addTXTScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 't')
-if not cur then return 0 end
-local keep = tonumber(ARGV[2])
-local out = ARGV[1]
-local n = 1
-for v in string.gmatch(cur, '[^ ]+') do
-  if n >= keep then break end
-  if v ~= ARGV[1] then
-    out = out .. ' ' .. v
-    n = n + 1
-  end
-end
-redis.call('HSET', KEYS[1], 't', out)
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
-`)
-
 // Key returns the Redis key of a subdomain's registration.
 func (r *Redis) Key(subdomain string) string { return r.opts.Prefix + "sub:" + subdomain }
 
-// Register implements Store.
-func (r *Redis) Register(ctx context.Context, a Account) error {
-	if err := checkAccount(a); err != nil {
-		return err
-	}
-	allow := a.AllowFrom
-	if allow == nil {
-		allow = []string{}
-	}
-	allowJSON, err := json.Marshal(allow)
-	if err != nil {
-		return err
-	}
-	n, err := r.write(ctx, registerScript, r.Key(a.Subdomain), a.Username, a.PasswordHash, allowJSON, r.channel, a.Subdomain)
-	r.index.add(a.Subdomain) // it may be registered now, whatever err says
-	r.invalidateOwn(a.Subdomain)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrExists
-	}
-	return nil
-}
+// userKey is the key of a username's claim.
+func (r *Redis) userKey(username string) string { return r.opts.Prefix + "user:" + username }
+
+// accountsKey is the key of the sorted set of every subdomain.
+func (r *Redis) accountsKey() string { return r.opts.Prefix + "accounts" }
 
 // Account implements Store.
 func (r *Redis) Account(ctx context.Context, subdomain string) (Account, error) {
 	if !ValidSubdomain(subdomain) {
 		return Account{}, ErrNotFound
 	}
-	vals, err := r.client.HMGet(ctx, r.Key(subdomain), "u", "p", "a").Result()
+	vals, err := r.client.HMGet(ctx, r.Key(subdomain), fieldUser, fieldPass, fieldAllow).Result()
 	if err != nil {
 		return Account{}, err
 	}
-	user, ok1 := vals[0].(string)
-	pass, ok2 := vals[1].(string)
-	allow, ok3 := vals[2].(string)
-	if !ok1 || !ok2 || !ok3 {
-		return Account{}, ErrNotFound
-	}
-	a := Account{Username: user, PasswordHash: []byte(pass), Subdomain: subdomain}
-	if err := json.Unmarshal([]byte(allow), &a.AllowFrom); err != nil {
-		return Account{}, fmt.Errorf("store: corrupt allowfrom for %q: %w", subdomain, err)
-	}
-	return a, nil
-}
-
-// AddTXT implements Store.
-func (r *Redis) AddTXT(ctx context.Context, subdomain, value string, keep int) error {
-	if err := checkAdd(subdomain, value, keep); err != nil {
-		return err
-	}
-	n, err := r.write(ctx, addTXTScript, r.Key(subdomain), value, keep, r.channel, subdomain)
-	r.invalidateOwn(subdomain)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// invalidateOwn drops a subdomain this replica just wrote (or tried to), so
-// that it reads its own writes without waiting for its own invalidation.
-func (r *Redis) invalidateOwn(subdomain string) { r.cache.invalidate(subdomain) }
-
-// write runs a write script on key. With WaitReplicas it sends the script
-// and WAIT on one connection to the key's master (WAIT counts the writes of
-// its own connection) and fails unless enough replicas acknowledged.
-func (r *Redis) write(ctx context.Context, s *redis.Script, key string, args ...any) (int64, error) {
-	if r.opts.WaitReplicas <= 0 {
-		return s.Run(ctx, r.client, []string{key}, args...).Int64()
-	}
-	var node redis.Cmdable = r.client
-	if cc, ok := r.client.(*redis.ClusterClient); ok {
-		master, err := cc.MasterForKey(ctx, key)
-		if err != nil {
-			return 0, err
-		}
-		node = master
-	}
-	var res *redis.Cmd
-	var acked *redis.Cmd
-	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
-		res = s.Eval(ctx, p, []string{key}, args...)
-		acked = p.Do(ctx, "WAIT", r.opts.WaitReplicas, r.opts.WaitTimeout.Milliseconds())
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.Int64()
-	if err != nil {
-		return 0, err
-	}
-	if replicas, err := acked.Int64(); err != nil || replicas < int64(r.opts.WaitReplicas) {
-		return n, ErrNotReplicated
-	}
-	return n, nil
+	return decodeAccount(subdomain, vals)
 }
 
 // TXT implements Store. A lookup is answered from memory when the cache is
 // trusted and has it, or when the index is trusted and lacks it.
-func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
+func (r *Redis) TXT(ctx context.Context, subdomain string) ([]Value, error) {
 	if values, hit, err := r.CachedTXT(subdomain); hit {
 		return values, err
 	}
@@ -227,25 +161,26 @@ func (r *Redis) TXT(ctx context.Context, subdomain string) ([]string, error) {
 // ErrNotFound from the index for a name it knows is not registered. hit is
 // false when memory cannot answer, and then the caller goes on with
 // FetchTXT. It needs no context: it never waits.
-func (r *Redis) CachedTXT(subdomain string) (values []string, hit bool, err error) {
+func (r *Redis) CachedTXT(subdomain string) (values []Value, hit bool, err error) {
 	return answer(r.cache, r.index, subdomain, r.opts.CacheResult)
 }
 
 // FetchTXT reads a lookup from Redis, and caches it when that is safe.
-func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]string, error) {
+func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]Value, error) {
 	if !ValidSubdomain(subdomain) {
 		return nil, ErrNotFound
 	}
 	token := r.cache.begin()
-	s, err := r.client.HGet(ctx, r.Key(subdomain), "t").Result()
-	if errors.Is(err, redis.Nil) {
-		r.cache.put(token, subdomain, nil)
-		return nil, ErrNotFound
-	}
+	fields, err := r.client.HMGet(ctx, r.Key(subdomain), fieldTXT, fieldSet, fieldSum).Result()
 	if err != nil {
 		return nil, err
 	}
-	values := splitValues(s)
+	t, ok := fields[0].(string)
+	if !ok {
+		r.cache.put(token, subdomain, nil)
+		return nil, ErrNotFound
+	}
+	values := decodeValues(t, fields[1], fields[2])
 	r.cache.put(token, subdomain, values)
 	return values, nil
 }

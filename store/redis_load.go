@@ -56,11 +56,22 @@ func (r *Redis) load(ctx context.Context, b *indexBuild) {
 
 // scan inserts into b every subdomain with a registration key: from each
 // master of a Cluster, or from the one server of a plain or Sentinel client.
+// It adds each batch it finds to the sorted set of accounts too, so that
+// List has the accounts an earlier release wrote.
 func (r *Redis) scan(ctx context.Context, b *indexBuild) error {
 	prefix := r.Key("")
 	match := escapeGlob(prefix) + "*"
 	node := func(ctx context.Context, c *redis.Client) error {
-		return scanNode(ctx, c, prefix, match, b)
+		return scanNode(ctx, c, match, func(keys []string) {
+			subs := make([]string, 0, len(keys))
+			for _, k := range keys {
+				if sub := strings.TrimPrefix(k, prefix); ValidSubdomain(sub) {
+					b.insert(sub)
+					subs = append(subs, sub)
+				}
+			}
+			r.backfill(ctx, subs)
+		})
 	}
 	switch c := r.client.(type) {
 	case *redis.ClusterClient:
@@ -73,22 +84,35 @@ func (r *Redis) scan(ctx context.Context, b *indexBuild) error {
 }
 
 // scanNode SCANs one server for the keys matching match, a page of
-// scanCount keys at a time, and inserts their subdomains into b.
-func scanNode(ctx context.Context, c *redis.Client, prefix, match string, b *indexBuild) error {
+// scanCount keys at a time, and passes each page to found.
+func scanNode(ctx context.Context, c *redis.Client, match string, found func(keys []string)) error {
 	var cursor uint64
 	for {
 		keys, next, err := c.Scan(ctx, cursor, match, scanCount).Result()
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			b.insert(strings.TrimPrefix(k, prefix))
-		}
+		found(keys)
 		if next == 0 {
 			return nil
 		}
 		cursor = next
 	}
+}
+
+// backfill adds subdomains to the sorted set of accounts, in one ZADD. It is
+// best effort: an index load does not fail for it (Redis may refuse writes
+// and still serve lookups), and the next load adds what it missed. A member
+// it adds for a record deleted since the SCAN saw it is skipped by List.
+func (r *Redis) backfill(ctx context.Context, subdomains []string) {
+	if len(subdomains) == 0 {
+		return
+	}
+	members := make([]redis.Z, len(subdomains))
+	for i, sub := range subdomains {
+		members[i] = redis.Z{Member: sub}
+	}
+	r.client.ZAdd(ctx, r.accountsKey(), members...)
 }
 
 // escapeGlob quotes the characters of s that a SCAN MATCH pattern treats

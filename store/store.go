@@ -2,8 +2,10 @@
 //
 // A registration is one record keyed by its subdomain: the account that owns
 // it (username, bcrypt hash of the password, allowed source networks) and the
-// most recent TXT values, newest first. Every backend keeps a registration in
-// a single key, so each write is atomic on its own.
+// most recent TXT values, newest first, each with the time it was set. Every
+// backend keeps a registration's fields under a single key, so each write is
+// atomic on its own; Redis keeps beside it the username's claim and the
+// listing's sorted set, each a key of its own (see Redis).
 package store
 
 import (
@@ -11,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned when no registration exists for a subdomain.
 var ErrNotFound = errors.New("store: subdomain not registered")
 
-// ErrExists is returned by Register when the subdomain is already taken.
+// ErrExists is returned by Register and Create when the subdomain is already
+// taken.
 var ErrExists = errors.New("store: subdomain already registered")
 
 // Account is the credential side of a registration.
@@ -28,22 +32,55 @@ type Account struct {
 }
 
 // Store is what acmedns needs from a backend. Implementations are safe for
-// concurrent use and honour the context's deadline.
+// concurrent use and honour the context's deadline. Every write is seen at
+// once by the replica that made it, and by the others as soon as its
+// invalidation reaches them.
 type Store interface {
-	// Register stores a new account with no TXT values. It returns ErrExists
-	// if the subdomain is taken, and writes nothing then.
+	// Register stores a new account with no TXT values, created and updated
+	// now, and claims its username. It returns ErrExists if the subdomain
+	// is taken and ErrUsernameTaken if another account has the username,
+	// and writes nothing then.
 	Register(ctx context.Context, a Account) error
+	// Create stores a whole record as given (an administrator's creation or
+	// an import): the password hash verbatim, the TXT values newest first
+	// with their set times, and the creation and update times, or now where
+	// they are zero. It returns ErrExists if the subdomain is taken and
+	// ErrUsernameTaken if another account has the username, and writes
+	// nothing then.
+	Create(ctx context.Context, rec Record) error
 	// Account returns the account that owns subdomain, or ErrNotFound.
 	Account(ctx context.Context, subdomain string) (Account, error)
-	// AddTXT makes value the newest TXT value of subdomain and keeps at most
-	// keep values, dropping the oldest (and an older copy of value itself). It returns ErrNotFound for an
-	// unregistered subdomain. It returns only once the backend has the
-	// write: on disk for the embedded store, in Redis's memory (and its AOF
-	// as Redis is configured) for Redis.
-	AddTXT(ctx context.Context, subdomain, value string, keep int) error
-	// TXT returns the TXT values of subdomain, newest first (empty, not nil,
-	// when none was set yet), or ErrNotFound.
-	TXT(ctx context.Context, subdomain string) ([]string, error)
+	// Record returns the whole registration of subdomain, or ErrNotFound.
+	Record(ctx context.Context, subdomain string) (Record, error)
+	// List returns up to limit records in ascending subdomain order,
+	// strictly after the subdomain after ("" to start from the first), and
+	// the after of the next page, "" when there is none. A listing page by
+	// page returns every account that exists throughout it exactly once.
+	List(ctx context.Context, after string, limit int) (recs []Record, next string, err error)
+	// Delete removes the registration of subdomain and releases its
+	// username, or returns ErrNotFound.
+	Delete(ctx context.Context, subdomain string) error
+	// SetPassword replaces the password hash of subdomain and returns the
+	// updated record, or ErrNotFound.
+	SetPassword(ctx context.Context, subdomain string, hash []byte) (Record, error)
+	// SetAllowFrom replaces the allowed source networks of subdomain and
+	// returns the updated record, or ErrNotFound.
+	SetAllowFrom(ctx context.Context, subdomain string, allow []string) (Record, error)
+	// ClearTXT removes every TXT value of subdomain, which stays
+	// registered, or returns ErrNotFound.
+	ClearTXT(ctx context.Context, subdomain string) error
+	// AddTXT makes value, set now, the newest TXT value of subdomain and
+	// keeps at most keep values, dropping the oldest, an older copy of
+	// value itself and, when maxAge is above 0, every value known to be set
+	// more than maxAge ago (a value of unknown time is kept). It returns
+	// ErrNotFound for an unregistered subdomain. It returns only once the
+	// backend has the write: on disk for the embedded store, in Redis's
+	// memory (and its AOF as Redis is configured) for Redis.
+	AddTXT(ctx context.Context, subdomain, value string, keep int, maxAge time.Duration) error
+	// TXT returns the TXT values of subdomain with their set times, newest
+	// first (empty, not nil, when none is set), or ErrNotFound. The caller
+	// must not modify the slice, which a cache may share.
+	TXT(ctx context.Context, subdomain string) ([]Value, error)
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
@@ -54,8 +91,10 @@ type Store interface {
 // query tries CachedTXT first, which never waits, and only on a miss pays
 // for a deadline and FetchTXT.
 type Cached interface {
-	CachedTXT(subdomain string) (values []string, hit bool, err error)
-	FetchTXT(ctx context.Context, subdomain string) ([]string, error)
+	// CachedTXT answers a lookup from memory; hit is false when it cannot.
+	CachedTXT(subdomain string) (values []Value, hit bool, err error)
+	// FetchTXT reads a lookup from the backend, caching it when safe.
+	FetchTXT(ctx context.Context, subdomain string) ([]Value, error)
 }
 
 // MaxKeep bounds how many TXT values a subdomain may keep.
@@ -114,26 +153,18 @@ func checkAdd(subdomain, value string, keep int) error {
 	return nil
 }
 
-// pushValue returns values with v in front, at most keep long. An older copy
-// of v is dropped, so a retried update does not evict the other live value.
-func pushValue(values []string, v string, keep int) []string {
-	out := make([]string, 0, keep)
-	out = append(out, v)
-	for _, old := range values {
-		if len(out) == keep {
-			break
-		}
-		if old != v {
-			out = append(out, old)
-		}
-	}
-	return out
-}
-
 // splitValues parses the space-separated form both backends store.
 func splitValues(s string) []string {
 	if s == "" {
 		return []string{}
 	}
 	return strings.Split(s, " ")
+}
+
+// checkLimit validates the page size of List.
+func checkLimit(limit int) error {
+	if limit < 1 {
+		return errors.New("store: list limit must be at least 1")
+	}
+	return nil
 }
