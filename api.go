@@ -83,6 +83,10 @@ func (h *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allowMethod(w, r, http.MethodPost) {
 			h.update(w, r)
 		}
+	case "/unregister":
+		if allowMethod(w, r, http.MethodPost) {
+			h.unregister(w, r)
+		}
 	case "/health":
 		if allowMethod(w, r, http.MethodGet, http.MethodHead) {
 			h.health(w, r)
@@ -162,14 +166,14 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, retry := h.registerLimit.take(client); !ok {
-		registrations.WithLabelValues(h.refuse(w, &rateLimited{retry}, "register")).Inc()
+		registrations.WithLabelValues(h.refuse(w, r, &rateLimited{retry}, "register")).Inc()
 		return
 	}
 	password := newPassword()
 	var hash []byte
 	var hashErr error
 	if err := h.gate.run(r.Context(), func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil {
-		registrations.WithLabelValues(h.refuse(w, err, "register")).Inc()
+		registrations.WithLabelValues(h.refuse(w, r, err, "register")).Inc()
 		return
 	}
 	if hashErr != nil {
@@ -214,8 +218,16 @@ func decodeRegister(body []byte) ([]string, string) {
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
 		return nil, errMalformedJSON
 	}
-	seen := make(map[string]bool, len(req.AllowFrom))
-	for _, s := range req.AllowFrom {
+	return cleanAllowFrom(req.AllowFrom)
+}
+
+// cleanAllowFrom parses CIDRs as they are stored: brackets dropped,
+// IPv4-mapped prefixes unmapped, duplicates removed, at most MaxAllowFrom.
+// It returns the list (never nil) or an error code.
+func cleanAllowFrom(list []string) ([]string, string) {
+	allow := []string{}
+	seen := make(map[string]bool, len(list))
+	for _, s := range list {
 		p, err := parsePrefix(s)
 		if err != nil {
 			return nil, errInvalidCIDR
@@ -240,7 +252,7 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 	client := clientIP(r, h.a.cfg.TrustedProxies)
 	req, err := h.authenticate(r, client, body)
 	if err != nil {
-		result := h.refuse(w, err, "account")
+		result := h.refuse(w, r, err, "account")
 		if result == "forbidden" {
 			h.audit(client, "update", req.Subdomain, result)
 		}
@@ -255,7 +267,7 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 	// The store call's time starts now, after any wait for bcrypt.
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.AddTXT(ctx, req.Subdomain, req.TXT, h.a.cfg.TXTLimit); err != nil {
+	if err := h.a.store.AddTXT(ctx, req.Subdomain, req.TXT, h.a.cfg.TXTLimit, h.a.cfg.TXTExpire); err != nil {
 		storeErrors.WithLabelValues("update").Inc()
 		updates.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, errUnavailable)
@@ -266,10 +278,47 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"txt": "`+req.TXT+`"}`))
 }
 
+// unregister deletes the caller's own registration, authenticated exactly
+// as an update.
+func (h *api) unregister(w http.ResponseWriter, r *http.Request) {
+	body, result := readBody(w, r)
+	if result != "" {
+		unregistrations.WithLabelValues(result).Inc()
+		return
+	}
+	client := clientIP(r, h.a.cfg.TrustedProxies)
+	req, err := h.authenticate(r, client, body)
+	if err != nil {
+		result := h.refuse(w, r, err, "account")
+		if result == "forbidden" {
+			h.audit(client, "unregister", req.Subdomain, result)
+		}
+		unregistrations.WithLabelValues(result).Inc()
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
+	defer cancel()
+	if err := h.a.store.Delete(ctx, req.Subdomain); err != nil && !errors.Is(err, store.ErrNotFound) {
+		storeErrors.WithLabelValues("unregister").Inc()
+		unregistrations.WithLabelValues("unavailable").Inc()
+		writeError(w, http.StatusServiceUnavailable, errUnavailable)
+		return
+	}
+	unregistrations.WithLabelValues("ok").Inc()
+	h.audit(client, "unregister", req.Subdomain, "ok")
+	// The subdomain is a valid label (its account was found): no escaping.
+	writeJSON(w, http.StatusOK, []byte(`{"unregistered": "`+req.Subdomain+`"}`))
+}
+
 // refuse answers a request that a limit, its credentials or the store
 // turned down, and returns the metric's result label. op names the store
 // call for store_errors_total.
-func (h *api) refuse(w http.ResponseWriter, err error, op string) string {
+//
+// A refusal by a limit (429, 503 busy) is held back for tarpitDelay before
+// it is written: a client that ignores Retry-After and repeats at once
+// costs a sleeping goroutine, not the CPU the DNS needs, and its request
+// rate drops to one per connection per tarpitDelay.
+func (h *api) refuse(w http.ResponseWriter, r *http.Request, err error, op string) string {
 	var limited *rateLimited
 	switch {
 	case errors.Is(err, errForbiddenUpdate):
@@ -277,11 +326,13 @@ func (h *api) refuse(w http.ResponseWriter, err error, op string) string {
 		return "forbidden"
 	case errors.As(err, &limited):
 		apiRejections.WithLabelValues("rate_limit").Inc()
+		tarpit(r.Context())
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(limited.retryAfter)))
 		writeError(w, http.StatusTooManyRequests, errTooManyRequests)
 		return "rate_limited"
 	case errors.Is(err, errBusy):
 		apiRejections.WithLabelValues("busy").Inc()
+		tarpit(r.Context())
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(h.a.cfg.Limits.BcryptWait)))
 		writeError(w, http.StatusServiceUnavailable, errBusyCode)
 		return "busy"

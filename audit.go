@@ -1,6 +1,7 @@
 package acmedns
 
 import (
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -19,9 +20,19 @@ import (
 // logged one by one, so a flood cannot turn into a log flood; the failures
 // that spent the budget were.
 
-// audit writes one audit line, unless the block turned auditing off.
+// audit writes one audit line for a public API call.
 func (h *api) audit(client netip.Addr, action, subdomain, result string) {
-	if !h.a.cfg.Audit {
+	h.a.audit(client, action, subdomain, result)
+}
+
+// auditAdmin writes one audit line for an admin API call.
+func (a *ACMEDNS) auditAdmin(r *http.Request, action, subdomain, result string) {
+	a.audit(clientIP(r, a.cfg.TrustedProxies), action, subdomain, result)
+}
+
+// audit writes one audit line, unless the block turned auditing off.
+func (a *ACMEDNS) audit(client netip.Addr, action, subdomain, result string) {
+	if !a.cfg.Audit {
 		return
 	}
 	if !store.ValidSubdomain(subdomain) {

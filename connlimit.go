@@ -2,22 +2,37 @@ package acmedns
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 )
 
-// capListener bounds the API's concurrent connections. A connection beyond
-// the cap is accepted and closed at once, so it neither waits in the
-// kernel's backlog nor holds a file descriptor the DNS server may need.
+// capListener bounds the API's concurrent connections, in all and per
+// client address (IPv6 by /64; the proxies in trusted_proxies are exempt
+// from the per-client bound, as every client behind them shares their
+// address). A connection beyond a bound is accepted and closed at once, so
+// it neither waits in the kernel's backlog nor holds a file descriptor the
+// DNS server may need.
 type capListener struct {
 	net.Listener
-	max  atomic.Int64 // set on every (re)configuration
-	open atomic.Int64
+	policy atomic.Pointer[connPolicy] // set on every (re)configuration
+	open   atomic.Int64
+
+	mu       sync.Mutex
+	perPeer  map[netip.Addr]int
+	rejected func() // counts a refused connection
 }
 
-func newCapListener(ln net.Listener, max int) *capListener {
-	l := &capListener{Listener: ln}
-	l.max.Store(int64(max))
+// connPolicy is what a configuration allows.
+type connPolicy struct {
+	max, perClient int
+	exempt         []netip.Prefix
+}
+
+func newCapListener(ln net.Listener, p connPolicy) *capListener {
+	l := &capListener{Listener: ln, perPeer: map[netip.Addr]int{}}
+	l.policy.Store(&p)
+	l.rejected = func() { apiRejections.WithLabelValues("connections").Inc() }
 	return l
 }
 
@@ -28,25 +43,60 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.open.Add(1) > l.max.Load() {
-			l.open.Add(-1)
-			c.Close()
-			apiRejections.WithLabelValues("connections").Inc()
-			continue
+		if cc, ok := l.admit(c); ok {
+			return cc, nil
 		}
-		return &cappedConn{Conn: c, l: l}, nil
+		c.Close()
+		l.rejected()
+	}
+}
+
+// admit counts c in, unless a bound is reached.
+func (l *capListener) admit(c net.Conn) (net.Conn, bool) {
+	p := l.policy.Load()
+	if l.open.Add(1) > int64(p.max) {
+		l.open.Add(-1)
+		return nil, false
+	}
+	cc := &cappedConn{Conn: c, l: l}
+	peer := addrOf(c.RemoteAddr().String())
+	if peer.IsValid() && !contains(p.exempt, peer) {
+		key := clientKey(peer)
+		l.mu.Lock()
+		if l.perPeer[key] >= p.perClient {
+			l.mu.Unlock()
+			l.open.Add(-1)
+			return nil, false
+		}
+		l.perPeer[key]++
+		l.mu.Unlock()
+		cc.peer = key
+	}
+	return cc, true
+}
+
+func (l *capListener) release(peer netip.Addr) {
+	l.open.Add(-1)
+	if !peer.IsValid() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perPeer[peer]--; l.perPeer[peer] <= 0 {
+		delete(l.perPeer, peer)
 	}
 }
 
 type cappedConn struct {
 	net.Conn
 	l    *capListener
+	peer netip.Addr // invalid: not counted per client
 	once sync.Once
 }
 
 // Close implements net.Conn; the slot is given back once.
 func (c *cappedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(func() { c.l.open.Add(-1) })
+	c.once.Do(func() { c.l.release(c.peer) })
 	return err
 }

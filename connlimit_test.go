@@ -15,7 +15,7 @@ import (
 func TestConnectionCap(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
-	release, err := acquireListener(addr, &apiTarget{handler: ok, connections: 3})
+	release, err := acquireListener(addr, &apiTarget{handler: ok, conns: connPolicy{max: 3, perClient: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestHeaderBound(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	called := false
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true })
-	release, err := acquireListener(addr, &apiTarget{handler: h, connections: 10})
+	release, err := acquireListener(addr, &apiTarget{handler: h, conns: connPolicy{max: 10, perClient: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +87,50 @@ func TestHeaderBound(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || called {
 		t.Errorf("16 KiB header: %d, handler called %v", resp.StatusCode, called)
+	}
+}
+
+// TestClientConnectionCap: one address cannot take more than its share of
+// the connections; another address still connects; a trusted proxy is
+// exempt.
+func TestClientConnectionCap(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	policy := connPolicy{max: 10, perClient: 2, exempt: prefixList("127.0.0.9/32")}
+	release, err := acquireListener(addr, &apiTarget{handler: ok, conns: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	dialFrom := func(src string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	served := func(c net.Conn) bool {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		fmt.Fprintf(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+		b := make([]byte, 12)
+		_, err := io.ReadFull(c, b)
+		return err == nil && string(b) == "HTTP/1.1 200"
+	}
+	one, two := dialFrom("127.0.0.1"), dialFrom("127.0.0.1")
+	if !served(one) || !served(two) {
+		t.Fatal("the first two connections of 127.0.0.1 were not served")
+	}
+	if served(dialFrom("127.0.0.1")) {
+		t.Error("a third connection from 127.0.0.1 was served")
+	}
+	if !served(dialFrom("127.0.0.2")) {
+		t.Error("127.0.0.2 was refused")
+	}
+	for i := range 3 {
+		if !served(dialFrom("127.0.0.9")) {
+			t.Errorf("connection %d of the trusted proxy was refused", i)
+		}
 	}
 }

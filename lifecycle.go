@@ -3,6 +3,7 @@ package acmedns
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"time"
 
 	"github.com/coredns/coredns/plugin"
@@ -26,7 +27,7 @@ func (a *ACMEDNS) OnStartup() error {
 	}
 	a.store = s
 	bcryptGate.configure(a.cfg.Limits)
-	target := &apiTarget{handler: newAPI(a), connections: a.cfg.Limits.Connections}
+	target := &apiTarget{handler: newAPI(a), conns: a.connPolicy()}
 	if a.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
 		if err != nil {
@@ -44,6 +45,13 @@ func (a *ACMEDNS) OnStartup() error {
 	a.release = []func(){releaseListener, releaseStore}
 	track(releaseListener)
 	track(releaseStore)
+	if err := a.startAdmin(); err != nil {
+		for _, f := range a.release {
+			f()
+		}
+		a.release = nil
+		return plugin.Error(pluginName, err)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -77,6 +85,9 @@ func (a *ACMEDNS) OnRestartFailed() error {
 	if a.target != nil {
 		activate(a.cfg.API, a.target)
 	}
+	if a.adminTarget != nil {
+		activate(a.cfg.Admin.Addr, a.adminTarget)
+	}
 	return nil
 }
 
@@ -88,4 +99,30 @@ func (a *ACMEDNS) Ready() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Timeout)
 	defer cancel()
 	return a.store.Ping(ctx) == nil
+}
+
+// startAdmin opens (or takes over) the admin listener, when configured.
+func (a *ACMEDNS) startAdmin() error {
+	if a.cfg.Admin == nil {
+		return nil
+	}
+	tokens, err := a.cfg.Admin.adminTokens()
+	if err != nil {
+		return err
+	}
+	target := &apiTarget{handler: newAdminAPI(a, tokens), conns: a.connPolicy()}
+	release, err := acquireListener(a.cfg.Admin.Addr, target)
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	a.adminTarget = target
+	a.release = append(a.release, release)
+	track(release)
+	return nil
+}
+
+// connPolicy is the connection bounds of this instance's listeners.
+func (a *ACMEDNS) connPolicy() connPolicy {
+	l := a.cfg.Limits
+	return connPolicy{max: l.Connections, perClient: l.ClientConnections, exempt: a.cfg.TrustedProxies}
 }

@@ -24,8 +24,11 @@ type Limits struct {
 	AuthFailures Rate
 	// Clients bounds the clients each bucket table tracks.
 	Clients int
-	// Connections bounds the API's concurrent connections.
-	Connections int
+	// Connections bounds the API's concurrent connections, and
+	// ClientConnections those of one client address (trusted proxies
+	// exempt).
+	Connections       int
+	ClientConnections int
 }
 
 // Rate is a token bucket: PerSecond tokens refill a bucket of Burst. A zero
@@ -43,6 +46,8 @@ const (
 	DefaultBcryptWait  = time.Second
 	DefaultClients     = 10000
 	DefaultConnections = 256
+	// DefaultClientConnections bounds one client's concurrent connections.
+	DefaultClientConnections = 16
 	// DefaultAuthCacheTTL and DefaultAuthCacheEntries bound the
 	// verified-credential cache.
 	DefaultAuthCacheTTL     = 10 * time.Minute
@@ -65,13 +70,14 @@ var (
 func defaultLimits() Limits {
 	slots := max(1, runtime.GOMAXPROCS(0)-1)
 	return Limits{
-		BcryptSlots:  slots,
-		BcryptQueue:  8 * slots,
-		BcryptWait:   DefaultBcryptWait,
-		Register:     DefaultRegisterRate,
-		AuthFailures: DefaultAuthFailureRate,
-		Clients:      DefaultClients,
-		Connections:  DefaultConnections,
+		BcryptSlots:       slots,
+		BcryptQueue:       8 * slots,
+		BcryptWait:        DefaultBcryptWait,
+		Register:          DefaultRegisterRate,
+		AuthFailures:      DefaultAuthFailureRate,
+		Clients:           DefaultClients,
+		Connections:       DefaultConnections,
+		ClientConnections: DefaultClientConnections,
 	}
 }
 
@@ -107,7 +113,7 @@ func parseLimits(c *caddy.Controller, l *Limits) error {
 		case "clients":
 			l.Clients, err = intArg(c, "limits clients", 1, 10_000_000)
 		case "connections":
-			l.Connections, err = intArg(c, "limits connections", 1, 1_000_000)
+			err = parseConnectionLimit(c, l)
 		default:
 			err = c.Errf("unknown limits property %q", opt)
 		}
@@ -211,6 +217,27 @@ func parseAuthCache(c *caddy.Controller, ac *AuthCache) error {
 	}
 	if d == 0 {
 		*ac = AuthCache{}
+	}
+	return nil
+}
+
+// parseConnectionLimit reads "connections NUMBER [PER_CLIENT]".
+func parseConnectionLimit(c *caddy.Controller, l *Limits) error {
+	args := c.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return c.ArgErr()
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 || n > 1_000_000 {
+		return c.Errf("limits connections: want an integer from 1 to 1000000, got %q", args[0])
+	}
+	l.Connections, l.ClientConnections = n, min(n, DefaultClientConnections)
+	if len(args) == 2 {
+		p, err := strconv.Atoi(args[1])
+		if err != nil || p < 1 || p > n {
+			return c.Errf("limits connections: want a per-client bound from 1 to %d, got %q", n, args[1])
+		}
+		l.ClientConnections = p
 	}
 	return nil
 }

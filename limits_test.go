@@ -15,7 +15,7 @@ func TestDefaultLimits(t *testing.T) {
 		BcryptSlots: slots, BcryptQueue: 8 * slots, BcryptWait: time.Second,
 		Register:     Rate{PerSecond: 10.0 / 60, Burst: 30},
 		AuthFailures: Rate{PerSecond: 10.0 / 60, Burst: 30},
-		Clients:      10000, Connections: 256,
+		Clients:      10000, Connections: 256, ClientConnections: 16,
 	}
 	if l != want {
 		t.Errorf("defaults: %+v, want %+v", l, want)
@@ -41,6 +41,8 @@ func TestParseLimits(t *testing.T) {
 		{"auth_failures", block("limits {", "auth_failures 5/m 10", "}"), func(l *Limits, _ *AuthCache) { l.AuthFailures = Rate{PerSecond: 5.0 / 60, Burst: 10} }},
 		{"auth_failures off", block("limits {", "auth_failures off", "}"), func(l *Limits, _ *AuthCache) { l.AuthFailures = Rate{} }},
 		{"clients and connections", block("limits {", "clients 50", "connections 20", "}"), func(l *Limits, _ *AuthCache) { l.Clients, l.Connections = 50, 20 }},
+		{"connections per client", block("limits {", "connections 20 4", "}"), func(l *Limits, _ *AuthCache) { l.Connections, l.ClientConnections = 20, 4 }},
+		{"connections below the per-client default", block("limits {", "connections 8", "}"), func(l *Limits, _ *AuthCache) { l.Connections, l.ClientConnections = 8, 8 }},
 		{"limits then another option", block("limits {", "clients 7", "}", "ttl 5"), func(l *Limits, _ *AuthCache) { l.Clients = 7 }},
 		{"auth_cache duration", block("auth_cache 1h"), func(_ *Limits, ac *AuthCache) { ac.TTL = time.Hour }},
 		{"auth_cache duration entries", block("auth_cache 30s 50"), func(_ *Limits, ac *AuthCache) { *ac = AuthCache{TTL: 30 * time.Second, Entries: 50} }},
@@ -88,6 +90,7 @@ func TestParseLimitsErrors(t *testing.T) {
 		{"rate no args", block("limits {", "register", "}"), 4, "Wrong argument count"},
 		{"clients zero", block("limits {", "clients 0", "}"), 4, "want an integer from 1"},
 		{"connections bad", block("limits {", "connections many", "}"), 4, "want an integer from 1"},
+		{"connections per client over the total", block("limits {", "connections 8 9", "}"), 4, "want a per-client bound from 1 to 8"},
 		{"auth_cache no args", block("auth_cache"), 3, "Wrong argument count"},
 		{"auth_cache bad duration", block("auth_cache soon"), 3, "want a duration up to 24h"},
 		{"auth_cache too long", block("auth_cache 48h"), 3, "want a duration up to 24h"},

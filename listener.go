@@ -34,9 +34,9 @@ type apiListener struct {
 
 // apiTarget is what one instance serves on the listener.
 type apiTarget struct {
-	handler     http.Handler
-	cert        *tls.Certificate // nil without tls
-	connections int              // concurrent connections allowed
+	handler http.Handler
+	cert    *tls.Certificate // nil without tls
+	conns   connPolicy       // concurrent connections allowed
 }
 
 // HTTP server limits: a slow or idle client cannot hold a connection for
@@ -85,8 +85,9 @@ func activate(addr string, t *apiTarget) {
 
 // activate serves t, with its connection cap.
 func (l *apiListener) activate(t *apiTarget) {
-	if t.connections > 0 {
-		l.conns.max.Store(int64(t.connections))
+	if t.conns.max > 0 {
+		p := t.conns
+		l.conns.policy.Store(&p)
 	}
 	l.active.Store(t)
 }
@@ -113,7 +114,7 @@ func listen(addr string, withTLS bool) (*apiListener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	l := &apiListener{addr: addr, tls: withTLS, conns: newCapListener(ln, DefaultConnections)}
+	l := &apiListener{addr: addr, tls: withTLS, conns: newCapListener(ln, connPolicy{max: DefaultConnections, perClient: DefaultClientConnections})}
 	ln = l.conns
 	l.srv = &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),

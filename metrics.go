@@ -87,3 +87,20 @@ var (
 	cacheHits   = cacheLookups.WithLabelValues("hit")
 	cacheMisses = cacheLookups.WithLabelValues("miss")
 )
+
+// Metrics of the account lifecycle.
+var (
+	adminCalls = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "admin_requests_total",
+		Help:      "Counter of admin API requests by action (list, show, create, delete, rotate, allowfrom, clear, unauthorized) and result (ok or the error code).",
+	}, []string{"action", "result"})
+
+	unregistrations = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "unregistrations_total",
+		Help:      "Counter of POST /unregister calls by result.",
+	}, []string{"result"})
+)

@@ -2,6 +2,7 @@ package acmedns
 
 import (
 	"container/list"
+	"context"
 	"math"
 	"net/netip"
 	"sync"
@@ -109,4 +110,21 @@ func (l *clientLimiter) tracked() int {
 // retryAfterSeconds is a Retry-After value: whole seconds, at least 1.
 func retryAfterSeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// tarpitDelay is how long a refusal by a limit is held back (a variable so
+// that tests of other things need not wait).
+var tarpitDelay = time.Second
+
+// tarpit waits tarpitDelay, or until the client has gone.
+func tarpit(ctx context.Context) {
+	if tarpitDelay <= 0 {
+		return
+	}
+	t := time.NewTimer(tarpitDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

@@ -200,3 +200,25 @@ func TestClientLimiter(t *testing.T) {
 		t.Error("an off limiter limited")
 	}
 }
+
+// TestTarpit: a refusal by a limit is held back, so a client repeating at
+// once is slowed to one request per delay on its connection; a client that
+// hangs up is let go at once.
+func TestTarpit(t *testing.T) {
+	defer func(d time.Duration) { tarpitDelay = d }(tarpitDelay)
+	tarpitDelay = 300 * time.Millisecond
+	a := testPlugin(t, "acmedns auth.example.org {\napi 127.0.0.1:0\nlimits {\nregister 1/h 1\n}\n}")
+	_, url := limitedAPI(t, a)
+	register(t, url, "")
+	start := time.Now()
+	n := 0
+	for time.Since(start) < time.Second {
+		if r := call(t, "POST", url+"/register", ""); r.status != 429 {
+			t.Fatalf("over the budget: %d", r.status)
+		}
+		n++
+	}
+	if n > 4 {
+		t.Errorf("%d refusals within a second, want at most 4 with a 300 ms tarpit", n)
+	}
+}

@@ -789,14 +789,14 @@ func TestSetupDuplicateAPI(t *testing.T) {
 			name:    "same address",
 			first:   "acmedns {\n\tapi 127.0.0.1:8053\n}",
 			second:  "acmedns other.example.org {\n\tttl 5\n\tapi 127.0.0.1:8053\n}",
-			wantErr: "api address 127.0.0.1:8053 is already used by another acmedns block",
+			wantErr: "address 127.0.0.1:8053 is already used by another acmedns api or admin listener",
 			line:    3,
 		},
 		{
 			name:    "same wildcard address",
 			first:   "acmedns {\n\tapi :8053\n}",
 			second:  "acmedns {\n\tapi :8053\n}",
-			wantErr: "api address :8053 is already used",
+			wantErr: "address :8053 is already used",
 			line:    2,
 		},
 		{

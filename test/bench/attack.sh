@@ -382,7 +382,7 @@ log "== seeding $ACCOUNTS accounts through the API (server unpinned)"
 start_server seed unpinned
 txt_flag=-txt=true
 [[ $SEED_TXT == 1 ]] || txt_flag=-txt=false
-"$ATTACK" seed -api "$API" -n "$ACCOUNTS" -workers 8 "$txt_flag" -duration 300s \
+"$ATTACK" seed -api "$API" -n "$ACCOUNTS" -workers 8 -spread 25 "$txt_flag" -duration 300s \
 	-creds "$WORK/creds.jsonl" -queries "$WORK/registered.txt" -scenario seed -out "$OUT" 2>>"$LOGS/attack.log" |
 	sed 's/^/  /' >&2
 scrape seed

@@ -367,12 +367,23 @@ func seedMain(args []string) {
 	credsPath := c.fs.String("creds", "", "write the credentials here (JSON lines)")
 	queries := c.fs.String("queries", "", "write a dnsperf file of the accounts' names here")
 	setTXT := c.fs.Bool("txt", true, "also set one TXT value on each account with /update")
+	spread := c.fs.Int("spread", 0, "register at most this many accounts per source address, from 127.0.1.1 on (0: all from -src), so that per-client registration budgets allow the seeding")
 	c.parse(args)
 	api := loopbackURL(*base)
 	if *n < 1 || *n > 1_000_000 || *workers < 1 || *workers > maxWorkers || *credsPath == "" || *queries == "" {
 		log.Fatal("seed: need -creds, -queries, 1 <= -n <= 1e6, 1 <= -workers <= 256")
 	}
 	client := newClient(loopbackAddr(*src, "-src"), *workers, 30*time.Second)
+	var spreadClients sync.Map // source address -> *http.Client
+	clientFor := func(i int64) *http.Client {
+		if *spread <= 0 {
+			return client
+		}
+		k := (i - 1) / int64(*spread)
+		addr := netip.AddrFrom4([4]byte{127, byte(1 + k/250), byte(1 + k%250), 1})
+		c, _ := spreadClients.LoadOrStore(addr, newClient(addr, 2, 30*time.Second))
+		return c.(*http.Client)
+	}
 	deadline := time.Now().Add(*c.duration)
 	var (
 		next     atomic.Int64
@@ -403,7 +414,12 @@ func seedMain(args []string) {
 		go func() {
 			defer wg.Done()
 			r := newRand()
-			for time.Now().Before(deadline) && next.Add(1) <= int64(*n) {
+			for time.Now().Before(deadline) {
+				i := next.Add(1)
+				if i > int64(*n) {
+					break
+				}
+				client := clientFor(i)
 				var cr creds
 				ok := attempt(func() (string, bool) {
 					req, _ := http.NewRequest(http.MethodPost, api+"/register", nil)

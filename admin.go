@@ -1,0 +1,105 @@
+package acmedns
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+)
+
+// The admin API: its own listener (process-wide and reference-counted like
+// the public API's, so it survives reloads), every request authenticated by
+// "Authorization: Bearer TOKEN" compared in constant time against each
+// configured token. JSON in and out; errors are {"error": "<code>"}.
+
+const errUnauthorized = "unauthorized"
+
+type adminAPI struct {
+	a      *ACMEDNS
+	tokens [][]byte
+}
+
+func newAdminAPI(a *ACMEDNS, tokens []string) *adminAPI {
+	h := &adminAPI{a: a}
+	for _, t := range tokens {
+		h.tokens = append(h.tokens, []byte(t))
+	}
+	return h
+}
+
+// authorized reports whether r carries one of the tokens. Every token is
+// compared, whatever matched, so the time taken tells nothing.
+func (h *adminAPI) authorized(r *http.Request) bool {
+	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	match := 0
+	for _, t := range h.tokens {
+		match |= subtle.ConstantTimeCompare([]byte(given), t)
+	}
+	return match == 1
+}
+
+func (h *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		adminCalls.WithLabelValues("any", "unauthorized").Inc()
+		h.a.auditAdmin(r, "admin", "", "unauthorized")
+		writeError(w, http.StatusUnauthorized, errUnauthorized)
+		return
+	}
+	p := cleanPath(r.URL.Path)
+	if p == "/health" {
+		if allowMethod(w, r, http.MethodGet, http.MethodHead) {
+			(&api{a: h.a}).health(w, r)
+		}
+		return
+	}
+	if p == "/accounts" {
+		switch r.Method {
+		case http.MethodGet:
+			h.list(w, r)
+		case http.MethodPost:
+			h.create(w, r)
+		default:
+			allowMethod(w, r, http.MethodGet, http.MethodPost)
+		}
+		return
+	}
+	rest, ok := strings.CutPrefix(p, "/accounts/")
+	if !ok {
+		writeError(w, http.StatusNotFound, errNotFound)
+		return
+	}
+	sub, what, _ := strings.Cut(rest, "/")
+	sub = strings.ToLower(sub)
+	h.account(w, r, sub, what)
+}
+
+// account routes /accounts/{subdomain}[/what].
+func (h *adminAPI) account(w http.ResponseWriter, r *http.Request, sub, what string) {
+	switch what {
+	case "":
+		switch r.Method {
+		case http.MethodGet:
+			h.show(w, r, sub)
+		case http.MethodDelete:
+			h.delete(w, r, sub)
+		default:
+			allowMethod(w, r, http.MethodGet, http.MethodDelete)
+		}
+	case "password":
+		if allowMethod(w, r, http.MethodPost) {
+			h.rotate(w, r, sub)
+		}
+	case "allowfrom":
+		if allowMethod(w, r, http.MethodPut) {
+			h.setAllowFrom(w, r, sub)
+		}
+	case "txt":
+		if allowMethod(w, r, http.MethodDelete) {
+			h.clearTXT(w, r, sub)
+		}
+	default:
+		writeError(w, http.StatusNotFound, errNotFound)
+	}
+}
