@@ -336,3 +336,48 @@ func TestUnregister(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminAudit: every admin write and refused token is an audit line, and
+// no line holds a token, a password or a hash.
+func TestAdminAudit(t *testing.T) {
+	logs := captureLog(t)
+	a := testPlugin(t, apiBlock)
+	admin, public := adminServer(t, a), apiServer(t, a)
+	key := newPassword()
+	hash, _ := bcrypt.GenerateFromPassword([]byte(key), 4)
+	adminCall(t, "POST", admin+"/accounts", `{"subdomain": "audited", "password_hash": "`+string(hash)+`"}`)
+	r := adminCall(t, "POST", admin+"/accounts/audited/password", "")
+	var rotated account
+	json.Unmarshal([]byte(r.body), &rotated)
+	adminCall(t, "PUT", admin+"/accounts/audited/allowfrom", `{"allowfrom": []}`)
+	adminCall(t, "DELETE", admin+"/accounts/audited/txt", "")
+	adminCall(t, "DELETE", admin+"/accounts/audited", "")
+	adminCall(t, "DELETE", admin+"/accounts/audited", "")
+	call(t, "GET", admin+"/accounts", "", "Authorization", "Bearer wrong-token-0123456789")
+	acc := register(t, public, "")
+	call(t, "POST", public+"/unregister", `{"subdomain": "`+acc.Subdomain+`"}`, "X-Api-User", acc.Username, "X-Api-Key", acc.Password)
+
+	out := logs()
+	for _, want := range []string{
+		"action=admin_create subdomain=audited result=ok",
+		"action=admin_rotate subdomain=audited result=ok",
+		"action=admin_allowfrom subdomain=audited result=ok",
+		"action=admin_clear subdomain=audited result=ok",
+		"action=admin_delete subdomain=audited result=ok",
+		"action=admin_delete subdomain=audited result=not_found",
+		"client=127.0.0.1 action=admin subdomain=- result=unauthorized",
+		"action=unregister subdomain=" + acc.Subdomain + " result=ok",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no audit line with %q in:\n%s", want, out)
+		}
+	}
+	for name, secret := range map[string]string{
+		"admin token": adminToken, "second admin token": adminToken2, "wrong token": "wrong-token-0123456789",
+		"imported key": key, "imported hash": string(hash), "rotated password": rotated.Password, "password": acc.Password,
+	} {
+		if secret != "" && strings.Contains(out, secret) {
+			t.Errorf("the log holds the %s", name)
+		}
+	}
+}

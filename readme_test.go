@@ -43,6 +43,8 @@ func TestReadmeExamples(t *testing.T) {
 	defer func(p string) { dnsserver.Port = p }(dnsserver.Port)
 	dnsserver.Port = freePort(t)
 	t.Setenv("REDIS_PASSWORD", "secret")
+	t.Setenv("ACMEDNS_REGISTRATION_TOKEN", "readme-registration-token-0123")
+	t.Setenv("ACMEDNS_ADMIN_TOKEN", "readme-admin-token-0123456789")
 	zoneFile := regexp.MustCompile(`(?m)^\s*file\s+(\S+)`)
 	tlsFiles := regexp.MustCompile(`(?m)^\s*tls\s+(\S+)\s+(\S+)\s*$`)
 	certPath, keyPath, _ := selfSigned(t)
