@@ -60,6 +60,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRegister$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeUpdate$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzServeDNS$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzAdminCreate$$' -fuzztime $(FUZZTIME) .
 
 ## bench: the benchmark suite (not part of test): dnsperf against the file plugin, a bare
 ## responder and acmedns on each store, 1k and 1M accounts; writes docs/benchmarks.md; then the

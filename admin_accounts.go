@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ func (h *adminAPI) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(rec.PasswordHash) == 0 {
 		var hashErr error
-		if err := bcryptGate.run(r.Context(), func() { rec.PasswordHash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil || hashErr != nil {
+		if err := bcryptGate.run(r.Context(), netip.Addr{}, func() { rec.PasswordHash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil || hashErr != nil {
 			h.done(w, r, "create", "", http.StatusServiceUnavailable, errBusyCode)
 			return
 		}
@@ -254,7 +255,7 @@ func (h *adminAPI) rotate(w http.ResponseWriter, r *http.Request, sub string) {
 	password := newPassword()
 	var hash []byte
 	var hashErr error
-	if err := bcryptGate.run(r.Context(), func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil || hashErr != nil {
+	if err := bcryptGate.run(r.Context(), netip.Addr{}, func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil || hashErr != nil {
 		h.done(w, r, "rotate", sub, http.StatusServiceUnavailable, errBusyCode)
 		return
 	}

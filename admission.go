@@ -3,6 +3,7 @@ package acmedns
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +14,9 @@ import (
 // process (default: one CPU fewer than GOMAXPROCS, so one always stays for
 // DNS), with a short bounded queue in front. A request that cannot get a
 // slot in time is answered 503 busy without doing the work, and a request
-// whose client has gone away never starts it.
+// whose client has gone away never starts it. One client address (IPv6 by
+// /64) may hold at most a quarter of the slots and queue together, so a
+// single flooding client cannot keep the others out.
 
 var (
 	// errBusy: no bcrypt slot within the wait bound, or the queue is full.
@@ -30,6 +33,7 @@ type admission struct {
 	wait    time.Duration
 	inUse   int
 	waiters []chan struct{} // each closed when handed a slot
+	held    map[netip.Addr]int
 
 	peak atomic.Int64  // highest inUse seen (tests)
 	runs atomic.Uint64 // bcrypt operations started (tests)
@@ -39,7 +43,7 @@ type admission struct {
 var bcryptGate = newAdmission(defaultLimits())
 
 func newAdmission(l Limits) *admission {
-	a := &admission{}
+	a := &admission{held: map[netip.Addr]int{}}
 	a.configure(l)
 	return a
 }
@@ -53,22 +57,41 @@ func (a *admission) configure(l Limits) {
 	a.grant()
 }
 
-// acquire waits for a slot. It returns errBusy when the queue is full or the
-// wait bound passes, errGone when ctx ends first (the client hung up).
+// share is how many slots and queue places one client may hold.
+func (a *admission) share() int { return max(1, (a.slots+a.queue)/4) }
+
+// acquire waits for a slot, for no client in particular (tests).
 func (a *admission) acquire(ctx context.Context) (release func(), err error) {
+	return a.acquireFor(ctx, netip.Addr{})
+}
+
+// acquireFor waits for a slot for client (an invalid address: no per-client
+// share). It returns errBusy when the queue or the client's share is full
+// or the wait bound passes, errGone when ctx ends first (the client hung up).
+func (a *admission) acquireFor(ctx context.Context, client netip.Addr) (release func(), err error) {
 	if ctx.Err() != nil {
 		return nil, errGone
 	}
+	key := client
+	if key.IsValid() {
+		key = clientKey(key)
+	}
 	a.mu.Lock()
+	if key.IsValid() && a.held[key] >= a.share() {
+		a.mu.Unlock()
+		return nil, errBusy
+	}
 	if a.inUse < a.slots && len(a.waiters) == 0 {
+		a.hold(key)
 		a.take()
 		a.mu.Unlock()
-		return a.releaser(), nil
+		return a.releaser(key), nil
 	}
 	if len(a.waiters) >= a.queue {
 		a.mu.Unlock()
 		return nil, errBusy
 	}
+	a.hold(key)
 	ready := make(chan struct{})
 	a.waiters = append(a.waiters, ready)
 	wait := a.wait
@@ -79,30 +102,48 @@ func (a *admission) acquire(ctx context.Context) (release func(), err error) {
 	select {
 	case <-ready:
 		if ctx.Err() != nil { // handed a slot just as the client left
-			a.releaser()()
+			a.releaser(key)()
 			return nil, errGone
 		}
-		return a.releaser(), nil
+		return a.releaser(key), nil
 	case <-ctx.Done():
 		err = errGone
 	case <-timer.C:
 		err = errBusy
 	}
-	if a.leave(ready) {
+	if a.leave(ready, key) {
 		return nil, err
 	}
 	// The slot was handed over while we gave up: give it back.
-	a.releaser()()
+	a.releaser(key)()
 	return nil, err
 }
 
+// hold counts one more request of key; a.mu is held.
+func (a *admission) hold(key netip.Addr) {
+	if key.IsValid() {
+		a.held[key]++
+	}
+}
+
+// unhold counts one request of key less; a.mu is held.
+func (a *admission) unhold(key netip.Addr) {
+	if !key.IsValid() {
+		return
+	}
+	if a.held[key]--; a.held[key] <= 0 {
+		delete(a.held, key)
+	}
+}
+
 // leave removes a waiter that gave up; false if it was already granted.
-func (a *admission) leave(ready chan struct{}) bool {
+func (a *admission) leave(ready chan struct{}, key netip.Addr) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, w := range a.waiters {
 		if w == ready {
 			a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+			a.unhold(key)
 			return true
 		}
 	}
@@ -128,12 +169,13 @@ func (a *admission) grant() {
 	}
 }
 
-func (a *admission) releaser() func() {
+func (a *admission) releaser(key netip.Addr) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			a.mu.Lock()
 			defer a.mu.Unlock()
+			a.unhold(key)
 			a.inUse--
 			bcryptSlotsInUse.Set(float64(a.inUse))
 			a.grant()
@@ -141,9 +183,9 @@ func (a *admission) releaser() func() {
 	}
 }
 
-// run does fn, a bcrypt operation, once a slot is free.
-func (a *admission) run(ctx context.Context, fn func()) error {
-	release, err := a.acquire(ctx)
+// run does fn, a bcrypt operation for client, once a slot is free.
+func (a *admission) run(ctx context.Context, client netip.Addr, fn func()) error {
+	release, err := a.acquireFor(ctx, client)
 	if err != nil {
 		return err
 	}

@@ -92,12 +92,13 @@ func TestBcryptAdmissionFlood(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := map[string]int{}
-	for range 32 {
+	for i := range 32 {
 		wg.Add(1)
+		c := clientFrom(t, fmt.Sprintf("127.0.1.%d", i+1)) // 32 clients: no one's share binds
 		go func() {
 			defer wg.Done()
 			wrong := account{Username: acc.Username, Password: newPassword(), Subdomain: acc.Subdomain}
-			r := wrong.update(t, url, txtA)
+			r := wrong.updateFrom(t, c, url, wrong.Password)
 			key := fmt.Sprintf("%d %s retry=%s", r.status, r.body, r.header.Get("Retry-After"))
 			mu.Lock()
 			statuses[key]++
@@ -169,5 +170,48 @@ func TestStoreTimeoutAfterAdmission(t *testing.T) {
 	hold()
 	if r := <-done; r.status != 200 {
 		t.Errorf("update queued past the store timeout: %d %s", r.status, r.body)
+	}
+}
+
+// TestBcryptClientShare: one client flooding with wrong keys holds at most
+// its share of the slots and queue; another client still gets a place and
+// its valid update through.
+func TestBcryptClientShare(t *testing.T) {
+	a := testPlugin(t, "acmedns auth.example.org {\napi 127.0.0.1:0\nauth_cache 0\nlimits {\nbcrypt 1 7 2s\nauth_failures off\n}\n}")
+	h, url := limitedAPI(t, a)
+	acc := register(t, url, "")
+	if share := h.gate.share(); share != 2 {
+		t.Fatalf("share %d, want 2 of 1 slot and 7 queue places", share)
+	}
+	hold, _ := h.gate.acquire(context.Background()) // the slot is busy
+	flood := clientFrom(t, "127.0.0.3")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := acc.updateFrom(t, flood, url, newPassword())
+			mu.Lock()
+			statuses[r.status]++
+			mu.Unlock()
+		}()
+	}
+	eventuallyTrue(t, "the flood's share queued", func() bool { return h.gate.waiting() == 2 })
+	time.Sleep(50 * time.Millisecond)
+	if w := h.gate.waiting(); w != 2 {
+		t.Errorf("%d waiting, want the flood's share of 2", w)
+	}
+	done := make(chan reply)
+	go func() { done <- acc.updateFrom(t, clientFrom(t, "127.0.0.2"), url, acc.Password) }()
+	eventuallyTrue(t, "the other client queued", func() bool { return h.gate.waiting() == 3 })
+	hold()
+	if r := <-done; r.status != 200 {
+		t.Errorf("the other client's valid update: %d %s", r.status, r.body)
+	}
+	wg.Wait()
+	if statuses[503] != 4 || statuses[401] != 2 {
+		t.Errorf("flood statuses %v, want 4 busy and 2 compared", statuses)
 	}
 }

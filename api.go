@@ -172,7 +172,7 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 	password := newPassword()
 	var hash []byte
 	var hashErr error
-	if err := h.gate.run(r.Context(), func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil {
+	if err := h.gate.run(r.Context(), client, func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil {
 		registrations.WithLabelValues(h.refuse(w, r, err, "register")).Inc()
 		return
 	}
@@ -241,73 +241,6 @@ func cleanAllowFrom(list []string) ([]string, string) {
 		return nil, errAllowFromLong
 	}
 	return allow, ""
-}
-
-func (h *api) update(w http.ResponseWriter, r *http.Request) {
-	body, result := readBody(w, r)
-	if result != "" {
-		updates.WithLabelValues(result).Inc()
-		return
-	}
-	client := clientIP(r, h.a.cfg.TrustedProxies)
-	req, err := h.authenticate(r, client, body)
-	if err != nil {
-		result := h.refuse(w, r, err, "account")
-		if result == "forbidden" {
-			h.audit(client, "update", req.Subdomain, result)
-		}
-		updates.WithLabelValues(result).Inc()
-		return
-	}
-	if !validToken(req.TXT, 43) {
-		updates.WithLabelValues("bad_txt").Inc()
-		writeError(w, http.StatusBadRequest, errBadTXT)
-		return
-	}
-	// The store call's time starts now, after any wait for bcrypt.
-	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
-	defer cancel()
-	if err := h.a.store.AddTXT(ctx, req.Subdomain, req.TXT, h.a.cfg.TXTLimit, h.a.cfg.TXTExpire); err != nil {
-		storeErrors.WithLabelValues("update").Inc()
-		updates.WithLabelValues("unavailable").Inc()
-		writeError(w, http.StatusServiceUnavailable, errUnavailable)
-		return
-	}
-	updates.WithLabelValues("ok").Inc()
-	h.audit(client, "update", req.Subdomain, "ok")
-	writeJSON(w, http.StatusOK, []byte(`{"txt": "`+req.TXT+`"}`))
-}
-
-// unregister deletes the caller's own registration, authenticated exactly
-// as an update.
-func (h *api) unregister(w http.ResponseWriter, r *http.Request) {
-	body, result := readBody(w, r)
-	if result != "" {
-		unregistrations.WithLabelValues(result).Inc()
-		return
-	}
-	client := clientIP(r, h.a.cfg.TrustedProxies)
-	req, err := h.authenticate(r, client, body)
-	if err != nil {
-		result := h.refuse(w, r, err, "account")
-		if result == "forbidden" {
-			h.audit(client, "unregister", req.Subdomain, result)
-		}
-		unregistrations.WithLabelValues(result).Inc()
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
-	defer cancel()
-	if err := h.a.store.Delete(ctx, req.Subdomain); err != nil && !errors.Is(err, store.ErrNotFound) {
-		storeErrors.WithLabelValues("unregister").Inc()
-		unregistrations.WithLabelValues("unavailable").Inc()
-		writeError(w, http.StatusServiceUnavailable, errUnavailable)
-		return
-	}
-	unregistrations.WithLabelValues("ok").Inc()
-	h.audit(client, "unregister", req.Subdomain, "ok")
-	// The subdomain is a valid label (its account was found): no escaping.
-	writeJSON(w, http.StatusOK, []byte(`{"unregistered": "`+req.Subdomain+`"}`))
 }
 
 // refuse answers a request that a limit, its credentials or the store

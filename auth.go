@@ -96,7 +96,7 @@ func (h *api) compare(ctx context.Context, client netip.Addr, hash []byte, key s
 		return &rateLimited{retry}
 	}
 	var mismatch error
-	if err := h.gate.run(ctx, func() { mismatch = bcrypt.CompareHashAndPassword(hash, []byte(key)) }); err != nil {
+	if err := h.gate.run(ctx, client, func() { mismatch = bcrypt.CompareHashAndPassword(hash, []byte(key)) }); err != nil {
 		h.failureLimit.refund(client) // nothing was tried
 		return err
 	}

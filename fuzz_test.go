@@ -2,6 +2,7 @@ package acmedns
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
@@ -9,6 +10,9 @@ import (
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 
+	"github.com/acmedns/acmedns/store"
+
+	"github.com/google/uuid"
 	"github.com/miekg/dns"
 )
 
@@ -89,6 +93,45 @@ func FuzzServeDNS(f *testing.F) {
 		default:
 			if rec.Msg == nil || rec.Msg.Rcode != code {
 				t.Fatalf("rcode %d returned, reply %v", code, rec.Msg)
+			}
+		}
+	})
+}
+
+// FuzzAdminCreate: whatever POST /accounts is sent, an accepted record is
+// one the stores and the public API can use.
+func FuzzAdminCreate(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"subdomain":"Customer-42","username":"F2DA224C-ECE6-4628-928E-578497D95A1D","allowfrom":["[::1]/128","::1/128"]}`,
+		`{"password_hash":"$2a$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234"}`, `{"txt":["a","b","c"]}`, `{"subdomain":"-"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	h := &adminAPI{a: &ACMEDNS{cfg: &Config{TXTLimit: 2}}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req createRequest
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		rec, password, code := h.newRecord(req)
+		if code != "" {
+			return
+		}
+		if !store.ValidSubdomain(rec.Subdomain) || len(rec.AllowFrom) > MaxAllowFrom || len(rec.TXT) > 2 {
+			t.Fatalf("accepted %+v", rec)
+		}
+		if u, err := uuid.Parse(rec.Username); err != nil || u.String() != rec.Username {
+			t.Fatalf("accepted username %q", rec.Username)
+		}
+		if (len(rec.PasswordHash) == 0) == (password == "") {
+			t.Fatalf("want exactly one of a hash and a password to hash: %q %q", rec.PasswordHash, password)
+		}
+		if password != "" && !validToken(password, 40) {
+			t.Fatalf("password %q cannot authenticate", password)
+		}
+		for _, v := range rec.TXT {
+			if !store.ValidValue(v.Text) {
+				t.Fatalf("accepted value %q", v.Text)
 			}
 		}
 	})
