@@ -9,11 +9,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/acmedns/acmedns/internal/redistest"
+	"github.com/acmedns/acmedns/store"
 
 	"github.com/miekg/dns"
 	"golang.org/x/crypto/bcrypt"
@@ -103,6 +105,46 @@ func BenchmarkUpdate(b *testing.B) {
 				if resp.StatusCode != 200 {
 					b.Fatal(resp.Status)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkServeDNSUnregistered measures the handler answering names that
+// are not registered (NXDOMAIN from the index), on each store.
+// Run: go test -run '^$' -bench ServeDNSUnregistered -benchmem
+func BenchmarkServeDNSUnregistered(b *testing.B) {
+	stores := []struct{ name, block string }{
+		{"bolt", "acmedns auth.example.org {\napi 127.0.0.1:0\n}"},
+		{"redis-cache", "acmedns auth.example.org {\napi 127.0.0.1:0\nredis %s {\nprefix unreg:\n}\n}"},
+	}
+	redisAddr := redistest.Start(b).Addr
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			block := st.block
+			if st.name != "bolt" {
+				block = fmt.Sprintf(block, redisAddr)
+			}
+			a := testPlugin(b, block)
+			if ix, ok := a.store.(store.Indexed); ok {
+				for !ix.IndexTrusted() {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			msgs := make([]*dns.Msg, 1024)
+			for i := range msgs {
+				msgs[i] = new(dns.Msg)
+				msgs[i].SetQuestion(fmt.Sprintf("junk-%d.auth.example.org.", i), dns.TypeTXT)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				rec := dnstest.NewRecorder(&test.ResponseWriter{})
+				if code, err := a.ServeDNS(ctx, rec, msgs[i%len(msgs)]); code != dns.RcodeNameError || err != nil {
+					b.Fatal(code, err)
+				}
+				i++
 			}
 		})
 	}
