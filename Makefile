@@ -5,13 +5,14 @@ export CGO_ENABLED ?= 0
 
 PEBBLE_VERSION ?= v2.10.1
 
-.PHONY: all build run test deps e2e-deps vet unit fuzz e2e bench clean
+.PHONY: all build run test deps e2e-deps vet unit cli fuzz e2e bench clean
 
 all: build
 
-## build: compile CoreDNS with acmedns into ./coredns
+## build: compile CoreDNS with acmedns into ./coredns, and the acmedns CLI into ./acmedns
 build:
 	$(GO) build -o coredns ./cmd/coredns
+	cd cmd/acmedns && $(GO) build -o ../../acmedns .
 
 ## run: build, then serve auth.example.org on 127.0.0.1:1053 with the API on 127.0.0.1:8053
 run: build
@@ -27,13 +28,18 @@ run: build
 	@echo
 	cd .run && exec ../coredns -conf ../Corefile.example
 
-## deps: install what the tests need (redis-server) when it is missing
+## deps: install what the tests need (redis-server, postgresql) when it is missing
 deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing postgresql with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "postgresql (initdb) is still missing" >&2; exit 1; }
 	@command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 || { \
 		echo "installing redis-server and redis-sentinel with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null; }
 	@command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 || { echo "redis-server or redis-sentinel is still missing" >&2; exit 1; }
 	$(GO) mod download
+	cd cmd/acmedns && $(GO) mod download
 
 ## e2e-deps: Pebble (from the Go module proxy) and Debian's certbot for the end-to-end tests
 e2e-deps: deps
@@ -55,6 +61,10 @@ vet:
 unit:
 	$(GO) test -count=1 -timeout 15m ./...
 
+## cli: vet and test the acmedns CLI (its own module; the tests start ./coredns, Redis and PostgreSQL)
+cli: build
+	cd cmd/acmedns && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
+
 ## fuzz: a short run of each fuzz target
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRegister$$' -fuzztime $(FUZZTIME) .
@@ -72,7 +82,7 @@ bench: build
 
 
 ## test: everything, as CI runs it
-test: deps vet unit fuzz e2e
+test: deps vet unit cli fuzz e2e
 
 clean:
-	rm -rf coredns .run test/bin
+	rm -rf coredns acmedns .run test/bin

@@ -38,9 +38,14 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t}
 	w.dns = harness.StartDelegation(t)
 	w.pebble = harness.StartPebble(t, w.dns.DNSAddr)
-	// lego's own DNS checks (CNAME following, propagation) ask our server.
-	dns01.SetDefaultClient(dns01.NewClient(&dns01.Options{RecursiveNameservers: []string{w.dns.DNSAddr}, Timeout: 5 * time.Second}))
+	setDNSClient(w)
 	return w
+}
+
+// setDNSClient makes lego's own DNS checks (CNAME following, propagation)
+// ask our server.
+func setDNSClient(w *world) {
+	dns01.SetDefaultClient(dns01.NewClient(&dns01.Options{RecursiveNameservers: []string{w.dns.DNSAddr}, Timeout: 5 * time.Second}))
 }
 
 // user is an ACME account.

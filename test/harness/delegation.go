@@ -49,8 +49,17 @@ type Delegation struct {
 // and auth.example.test.
 func StartDelegation(t testing.TB) *Delegation {
 	t.Helper()
+	return StartDelegationWith(t, "")
+}
+
+// StartDelegationWith is StartDelegation with more lines in the acmedns
+// block (an admin listener, say).
+func StartDelegationWith(t testing.TB, acmednsLines string) *Delegation {
+	t.Helper()
 	d := &Delegation{serial: 1, cnames: map[string]string{}}
-	d.CoreDNS = StartCoreDNS(t, delegationCorefile, map[string]string{"db.example.test": d.zone()})
+	corefile := strings.Replace(delegationCorefile, "        nameserver ns1.auth.example.test 127.0.0.1\n",
+		"        nameserver ns1.auth.example.test 127.0.0.1\n"+acmednsLines, 1)
+	d.CoreDNS = StartCoreDNS(t, corefile, map[string]string{"db.example.test": d.zone()})
 	return d
 }
 

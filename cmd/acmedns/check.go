@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const checkSynopsis = `acmedns check --domain DOMAIN [--storage FILE] [--resolver HOST:PORT] [--ca NAME] [--json]
+
+Checks, through the resolver (default: the first nameserver of
+/etc/resolv.conf), that _acme-challenge.DOMAIN is a CNAME to the account's
+fulldomain saved by register, that acmedns answers for the fulldomain, and
+that CAA (RFC 8659) lets the CA issue for DOMAIN ("*.DOMAIN": issuewild).
+Prints each check, what is wrong and the record that fixes it; exit 1 on any
+failure.`
+
+// checkResult is one check.
+type checkResult struct {
+	Check   string `json:"check"`
+	OK      bool   `json:"ok"`
+	Detail  string `json:"detail"`
+	Fix     string `json:"fix,omitempty"`
+	Runtime bool   `json:"-"` // the resolver did not answer
+}
+
+// checkFlags are the flags of check.
+type checkFlags struct {
+	domain, storage, resolver, ca string
+	json                          bool
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	var f checkFlags
+	fs := newFlags("check", checkSynopsis, stdout)
+	fs.StringVar(&f.domain, "domain", "", "the domain, e.g. example.org or *.example.org (required)")
+	fs.StringVar(&f.storage, "storage", defaultStorage, "the credentials file register wrote")
+	fs.StringVar(&f.resolver, "resolver", "", "the DNS server to ask, HOST:PORT (default: /etc/resolv.conf)")
+	fs.StringVar(&f.ca, "ca", "letsencrypt.org", "the CA's CAA issuer domain name")
+	fs.BoolVar(&f.json, "json", false, "print JSON for scripts")
+	pos, err := parseArgs(fs, args, stderr)
+	if err != nil {
+		return usageCode(err)
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError(stderr, "check", "unexpected argument %q", pos[0])
+	case f.domain == "":
+		return usageError(stderr, "check", "--domain is required")
+	}
+	cred, err := lookupStorage(f.storage, baseDomain(f.domain))
+	if err != nil {
+		fmt.Fprintf(stderr, "acmedns check: %v\n", err)
+		return exitRuntime
+	}
+	res, err := newResolver(f.resolver)
+	if err != nil {
+		fmt.Fprintf(stderr, "acmedns check: %v\n", err)
+		return exitRuntime
+	}
+	results := []checkResult{
+		checkCNAME(res, f.domain, cred.FullDomain),
+		checkTXT(res, cred.FullDomain),
+		checkCAA(res, f.domain, f.ca),
+	}
+	printChecks(stdout, f.json, results)
+	code := exitOK
+	for _, r := range results {
+		switch {
+		case r.Runtime:
+			return exitRuntime
+		case !r.OK:
+			code = exitFailed
+		}
+	}
+	return code
+}
+
+// printChecks writes the results as JSON or for people.
+func printChecks(w io.Writer, asJSON bool, results []checkResult) {
+	if asJSON {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	for _, r := range results {
+		status := "ok  "
+		if !r.OK {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %-5s %s\n", status, r.Check, r.Detail)
+		if r.Fix != "" {
+			fmt.Fprintf(w, "     fix:  %s\n", strings.ReplaceAll(r.Fix, "\n", "\n           "))
+		}
+	}
+}
