@@ -33,10 +33,7 @@ func buildah(t *testing.T, args ...string) string {
 }
 
 func TestImage(t *testing.T) {
-	image := os.Getenv("IMAGE")
-	if image == "" {
-		image = "acmedns:latest"
-	}
+	image := imageName()
 	if _, err := exec.LookPath("buildah"); err != nil {
 		t.Fatal("buildah not found: `make image-test` installs it and builds the image")
 	}
@@ -58,24 +55,8 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(dir, 0o755)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	run := exec.CommandContext(ctx, "buildah", "run", "--isolation", "chroot", "--network", "host",
+	stop := startProcess(t, "buildah", "run", "--isolation", "chroot", "--network", "host",
 		"-v", dir+":/config:ro", ctr, "--", "/usr/local/bin/coredns", "-conf", "/config/Corefile")
-	var logs bytes.Buffer
-	run.Stdout, run.Stderr = &logs, &logs
-	run.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			syscall.Kill(-run.Process.Pid, syscall.SIGTERM)
-			run.Wait()
-		}
-	}
 	defer stop()
 	api := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	deadline := time.Now().Add(30 * time.Second)
@@ -88,7 +69,7 @@ func TestImage(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the image did not become healthy:\n%s", logs.String())
+			t.Fatal("the image did not become healthy")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -138,4 +119,42 @@ func TestImage(t *testing.T) {
 	if user := buildah(t, "inspect", "--type", "image", "--format", "{{.OCIv1.Config.User}}", image); user != "65532:65532" {
 		t.Errorf("image user %q", user)
 	}
+}
+
+// imageName is the image make image built ($IMAGE, default acmedns:latest).
+func imageName() string {
+	if image := os.Getenv("IMAGE"); image != "" {
+		return image
+	}
+	return "acmedns:latest"
+}
+
+// startProcess starts name with args in a process group of its own, its
+// output in the test log on failure, and returns the function that stops it.
+func startProcess(t *testing.T, name string, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	cmd := exec.CommandContext(ctx, name, args...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+		cancel()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, logs.String())
+		}
+	}
+	t.Cleanup(stop)
+	return stop
 }
