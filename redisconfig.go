@@ -2,8 +2,10 @@ package acmedns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/acmedns/acmedns/store"
@@ -30,6 +32,7 @@ type RedisConfig struct {
 	CacheSize        int           // entries of the in-process TXT cache; 0: off
 	WaitReplicas     int           // WAIT for this many replicas before acknowledging
 	WaitTimeout      time.Duration // how long WAIT may take
+	TLS              *RedisTLS     // nil: plain text
 }
 
 // Defaults of the redis block.
@@ -57,9 +60,10 @@ func defaultRedisConfig(addrs []string) *RedisConfig {
 }
 
 // options returns the go-redis options. Context deadlines are honoured, so
-// each DNS query's bound applies to its Redis call.
+// each DNS query's bound applies to its Redis call. With tls, it reads the
+// TLS files; if they cannot be read, every connection fails with that error.
 func (r *RedisConfig) options() *redis.UniversalOptions {
-	return &redis.UniversalOptions{
+	o := &redis.UniversalOptions{
 		Addrs:                 r.Addrs,
 		Username:              r.Username,
 		Password:              r.Password,
@@ -73,15 +77,29 @@ func (r *RedisConfig) options() *redis.UniversalOptions {
 		PoolSize:              r.PoolSize,
 		MaxRetries:            1,
 		ContextTimeoutEnabled: true,
+		OnConnect:             new(evictionCheck).onConnect,
 	}
+	if r.TLS != nil {
+		conf, err := r.TLS.config(r.Addrs)
+		if err != nil {
+			o.Dialer = failDialer(err)
+		} else {
+			o.TLSConfig = conf
+		}
+	}
+	return o
 }
 
 // key identifies the backend, so that blocks and reloads naming the same
-// Redis share one client.
+// Redis, with the same TLS settings, share one client.
 func (r *RedisConfig) key() string {
-	return fmt.Sprintf("redis|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%s|%d|%d|%d|%s",
+	tls := "plain"
+	if r.TLS != nil {
+		tls = fmt.Sprintf("tls:%q:%q:%q:%q", r.TLS.CA, r.TLS.Cert, r.TLS.Key, r.TLS.ServerName)
+	}
+	return fmt.Sprintf("redis|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%s|%d|%d|%d|%s|%s",
 		strings.Join(r.Addrs, ","), r.MasterName, r.Username, r.Password, r.SentinelUsername, r.SentinelPassword, r.DB, r.Prefix,
-		r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.PoolSize, r.CacheSize, r.WaitReplicas, r.WaitTimeout)
+		r.DialTimeout, r.ReadTimeout, r.WriteTimeout, r.PoolSize, r.CacheSize, r.WaitReplicas, r.WaitTimeout, tls)
 }
 
 // storeOptions returns the store's options.
@@ -94,6 +112,40 @@ func (r *RedisConfig) storeOptions() store.RedisOptions {
 		CacheResult:  countCacheLookup,
 	}
 }
+
+// evictionCheck reads maxmemory-policy on each new connection, the
+// invalidation subscription's included, so at start and at each of its
+// reconnections. acmedns's keys have no TTL: a policy that may evict keys
+// without one (allkeys-*) would silently lose registrations. It warns once
+// per store, and says once, at info level, when Redis refuses CONFIG (as
+// managed services often do). It never fails the connection.
+type evictionCheck struct {
+	warned   atomic.Bool
+	noConfig atomic.Bool
+}
+
+func (e *evictionCheck) onConnect(ctx context.Context, cn *redis.Conn) error {
+	if e.warned.Load() || e.noConfig.Load() {
+		return nil
+	}
+	got, err := cn.ConfigGet(ctx, "maxmemory-policy").Result()
+	var redisErr redis.Error
+	switch {
+	case errors.As(err, &redisErr):
+		if e.noConfig.CompareAndSwap(false, true) {
+			log.Infof("cannot check Redis's maxmemory-policy (CONFIG GET refused: %v): make sure it is noeviction or a volatile-* policy", err)
+		}
+	case err != nil: // the connection itself fails, and says why
+	case evicts(got["maxmemory-policy"]):
+		if e.warned.CompareAndSwap(false, true) {
+			log.Warningf("Redis's maxmemory-policy is %s, which may evict acmedns's keys (they have no TTL) and so lose registrations: use noeviction or a volatile-* policy", got["maxmemory-policy"])
+		}
+	}
+	return nil
+}
+
+// evicts reports whether a maxmemory-policy may evict keys without a TTL.
+func evicts(policy string) bool { return strings.HasPrefix(policy, "allkeys-") }
 
 // redisLogger sends go-redis's own messages (one per failed dial, many while
 // Redis is down) to the debug log; failures reach operators as SERVFAIL, 503

@@ -327,6 +327,14 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 				}
 				r.WaitTimeout = d
 			}
+		case "tls":
+			if err := parseRedisTLS(c, r); err != nil {
+				return err
+			}
+		case "tls_server_name":
+			if err := parseRedisServerName(c, r); err != nil {
+				return err
+			}
 		case "dial_timeout", "read_timeout", "write_timeout":
 			v := c.RemainingArgs()
 			if len(v) != 1 {
@@ -346,6 +354,9 @@ func parseRedis(c *caddy.Controller, cfg *Config) error {
 	}
 	if r.MasterName == "" && (r.SentinelUsername != "" || r.SentinelPassword != "") {
 		return c.Err("redis: sentinel_username and sentinel_password need master")
+	}
+	if err := checkRedisTLS(c, seen); err != nil {
+		return err
 	}
 	cfg.Redis = r
 	return nil

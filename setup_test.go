@@ -269,6 +269,47 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name:  "redis tls with the system roots",
+			input: block("redis redis.example.org:6380 {", "\ttls", "}"),
+			want: func(_ *testing.T, c *Config) {
+				c.DB = ""
+				r := redisDefaults("redis.example.org:6380")
+				r.TLS = &RedisTLS{}
+				c.Redis = r
+			},
+		},
+		{
+			name:  "redis tls with a CA file and a server name",
+			input: block("redis 10.0.0.1:6380 10.0.0.2:6380 {", "\ttls /etc/redis/ca.pem", "\ttls_server_name redis.example.org", "}"),
+			want: func(_ *testing.T, c *Config) {
+				c.DB = ""
+				r := redisDefaults("10.0.0.1:6380", "10.0.0.2:6380")
+				r.TLS = &RedisTLS{CA: "/etc/redis/ca.pem", ServerName: "redis.example.org"}
+				c.Redis = r
+			},
+		},
+		{
+			name:  "redis mutual tls, relative paths from root",
+			input: block("redis r:6380 {", "\ttls_server_name r.example.org", "\ttls ca.pem /etc/redis/client.pem keys/client.key", "}"),
+			root:  "/srv/dns",
+			want: func(_ *testing.T, c *Config) {
+				c.DB = ""
+				r := redisDefaults("r:6380")
+				r.TLS = &RedisTLS{CA: "/srv/dns/ca.pem", Cert: "/etc/redis/client.pem", Key: "/srv/dns/keys/client.key", ServerName: "r.example.org"}
+				c.Redis = r
+			},
+		},
+		{
+			name:  "redis tls relative paths without root",
+			input: block("redis r:6380 {", "\ttls ca.pem", "}"),
+			want: func(_ *testing.T, c *Config) {
+				c.DB = ""
+				r := redisDefaults("r:6380")
+				r.TLS = &RedisTLS{CA: "ca.pem"}
+				c.Redis = r
+			},
+		},
+		{
 			name:  "db absolute",
 			input: block("db /var/lib/acmedns/acme.db"),
 			want:  func(_ *testing.T, c *Config) { c.DB = "/var/lib/acmedns/acme.db" },
@@ -565,6 +606,15 @@ func TestParseErrors(t *testing.T) {
 		{"redis write_timeout negative", block("redis r:6379 {", "\twrite_timeout -1s", "}"), nil, 4, `redis write_timeout: want a positive duration, got "-1s"`},
 		{"redis write_timeout without unit", block("redis r:6379 {", "\twrite_timeout 5", "}"), nil, 4, `redis write_timeout: want a positive duration`},
 		{"redis dial_timeout without value", block("redis r:6379 {", "\tdial_timeout", "}"), nil, 4, "Wrong argument count"},
+		{"redis tls with two files", block("redis r:6380 {", "\ttls ca.pem cert.pem", "}"), nil, 4, "redis tls: want [CA_FILE [CERT_FILE KEY_FILE]]"},
+		{"redis tls with four files", block("redis r:6380 {", "\ttls ca.pem c.pem k.pem x.pem", "}"), nil, 4, "redis tls: want [CA_FILE [CERT_FILE KEY_FILE]]"},
+		{"redis tls empty file name", block("redis r:6380 {", "\ttls \"\"", "}"), nil, 4, "redis tls: empty file name"},
+		{"redis tls twice", block("redis r:6380 {", "\ttls", "\ttls ca.pem", "}"), nil, 5, "redis tls specified more than once"},
+		{"redis tls_server_name without value", block("redis r:6380 {", "\ttls", "\ttls_server_name", "}"), nil, 5, "Wrong argument count"},
+		{"redis tls_server_name with two values", block("redis r:6380 {", "\ttls", "\ttls_server_name a b", "}"), nil, 5, "Wrong argument count"},
+		{"redis tls_server_name twice", block("redis r:6380 {", "\ttls", "\ttls_server_name a", "\ttls_server_name b", "}"), nil, 6, "redis tls_server_name specified more than once"},
+		{"redis tls_server_name without tls", block("redis r:6380 {", "\ttls_server_name a", "}"), nil, 5, "redis tls_server_name needs tls"},
+		{"redis tls_insecure is not an option", block("redis r:6380 {", "\ttls", "\ttls_insecure", "}"), nil, 5, `unknown redis property "tls_insecure"`},
 		{"sentinel_password without master", block("redis r:26379 {", "\tsentinel_password pw", "}"), nil, 5, "sentinel_username and sentinel_password need master"},
 		{"sentinel_username without master", block("redis r:26379 {", "\tsentinel_username u", "\tpassword pw", "}"), nil, 6, "sentinel_username and sentinel_password need master"},
 

@@ -67,6 +67,12 @@ func openStore(cfg *Config) (store.Store, error) {
 		}
 		return s, nil
 	}
+	// TLS files that cannot be read are a configuration error.
+	if t := cfg.Redis.TLS; t != nil {
+		if _, err := t.config(cfg.Redis.Addrs); err != nil {
+			return nil, fmt.Errorf("redis tls: %w", err)
+		}
+	}
 	// go-redis connects on demand, so a Redis that is down now is not an
 	// error: queries answer SERVFAIL until it is back.
 	return store.NewRedis(redis.NewUniversalClient(cfg.Redis.options()), cfg.Redis.storeOptions()), nil

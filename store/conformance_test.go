@@ -30,7 +30,60 @@ func backends() []backend {
 		{"redis", redisBackend(0)},
 		{"redis with cache", redisBackend(1000)},
 		{"redis cluster with cache", clusterBackend},
+		{"redis over tls", tlsBackend},
+		{"redis cluster over tls", tlsClusterBackend},
 	}
+}
+
+// tlsBackend is a TLS-only standalone server that requires a client
+// certificate.
+func tlsBackend(t *testing.T) (store.Store, func() store.Store) {
+	pki := redistest.NewTLS(t)
+	pki.AuthClients = true
+	srv := redistest.StartTLS(t, pki)
+	open := func() store.Store {
+		opts := &redis.UniversalOptions{Addrs: []string{srv.Addr}, TLSConfig: pki.ClientConfig()}
+		return openUniversal(t, opts, 1000)
+	}
+	s := open()
+	return s, func() store.Store { s.Close(); srv.Kill(); srv.Restart(); return open() }
+}
+
+// tlsClusterBackend is a three-master TLS-only Redis Cluster.
+func tlsClusterBackend(t *testing.T) (store.Store, func() store.Store) {
+	pki := redistest.NewTLS(t)
+	nodes := redistest.StartTLSCluster(t, pki, 3)
+	open := func() store.Store {
+		opts := &redis.UniversalOptions{Addrs: nodeAddrs(nodes), IsClusterMode: true, TLSConfig: pki.ClientConfig()}
+		return openUniversal(t, opts, 1000)
+	}
+	s := open()
+	return s, func() store.Store {
+		s.Close()
+		for _, n := range nodes {
+			n.Kill()
+		}
+		for _, n := range nodes {
+			n.Restart()
+		}
+		redistest.WaitCluster(t, nodes)
+		return open()
+	}
+}
+
+func nodeAddrs(nodes []*redistest.Server) []string {
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.Addr)
+	}
+	return addrs
+}
+
+// openUniversal opens a store on a client with opts.
+func openUniversal(t *testing.T, opts *redis.UniversalOptions, cacheSize int) *store.Redis {
+	s := store.NewRedis(redis.NewUniversalClient(opts), store.RedisOptions{Prefix: "test:", CacheSize: cacheSize})
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // clusterBackend is a three-master Redis Cluster; reopening restarts every

@@ -4,11 +4,14 @@
 package redistest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,6 +25,7 @@ type Server struct {
 	dir   string
 	extra []string
 	cmd   *exec.Cmd
+	tls   *TLS // nil: plain text
 }
 
 // Start starts a redis-server on a free port and stops it when the test
@@ -34,14 +38,20 @@ func Start(t testing.TB, extra ...string) *Server {
 // StartOn starts a redis-server on the given loopback port.
 func StartOn(t testing.TB, port string, extra ...string) *Server {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server not found (run `make test`, which installs it): %v", err)
-	}
 	p, err := strconv.Atoi(port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, port: p, dir: t.TempDir(), extra: extra}
+	return startServer(t, p, nil, extra)
+}
+
+// startServer starts a redis-server on port, TLS-only with p unless p is nil.
+func startServer(t testing.TB, port int, p *TLS, extra []string) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server not found (run `make test`, which installs it): %v", err)
+	}
+	s := &Server{t: t, port: port, dir: t.TempDir(), extra: extra, tls: p}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 	s.Restart()
 	t.Cleanup(s.Kill)
@@ -65,16 +75,16 @@ func (s *Server) Restart() {
 		s.t.Fatalf("redis-server on %s is already running", s.Addr)
 	}
 	args := []string{
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--bind", "127.0.0.1",
 		"--dir", s.dir, "--appendonly", "yes", "--appendfsync", "always",
 		"--save", "", "--protected-mode", "no", "--logfile", "redis.log"}
-	cmd := exec.Command("redis-server", append(args, s.extra...)...)
+	cmd := exec.Command("redis-server", slices.Concat(args, s.listenArgs(), s.extra)...)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("starting redis-server: %v", err)
 	}
 	s.cmd = cmd
-	if err := waitRedis(s.Addr, 10*time.Second); err != nil {
+	if err := waitRedisTLS(s.Addr, s.clientTLS(), 10*time.Second); err != nil {
 		log, _ := os.ReadFile(s.dir + "/redis.log")
 		s.t.Fatalf("redis-server on %s did not come up: %v\n%s", s.Addr, err, log)
 	}
@@ -83,13 +93,26 @@ func (s *Server) Restart() {
 // Port is the server's TCP port.
 func (s *Server) Port() string { return strconv.Itoa(s.port) }
 
-// waitRedis waits until a PING on addr is answered with PONG.
-func waitRedis(addr string, limit time.Duration) error {
+// listenArgs are the options that make the server listen on its port, in
+// plain text or TLS alone.
+func (s *Server) listenArgs() []string {
+	if s.tls == nil {
+		return []string{"--port", strconv.Itoa(s.port)}
+	}
+	return slices.Concat([]string{"--port", "0", "--tls-port", strconv.Itoa(s.port)}, s.tls.serverArgs())
+}
+
+// waitRedis waits until a PING on addr is answered with PONG (or NOAUTH).
+func waitRedis(addr string, limit time.Duration) error { return waitRedisTLS(addr, nil, limit) }
+
+// waitRedisTLS waits until a PING on addr, over TLS unless conf is nil, is
+// answered with PONG.
+func waitRedisTLS(addr string, conf *tls.Config, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	var err error
 	for time.Now().Before(deadline) {
 		var c net.Conn
-		c, err = net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		c, err = dialTest(addr, conf)
 		if err == nil {
 			c.SetDeadline(time.Now().Add(time.Second))
 			_, err = c.Write([]byte("PING\r\n"))
@@ -99,7 +122,8 @@ func waitRedis(addr string, limit time.Duration) error {
 				n, err = c.Read(buf)
 			}
 			c.Close()
-			if err == nil && string(buf[:n]) == "+PONG\r\n" {
+			// A server that wants a password first is up, too.
+			if reply := string(buf[:n]); err == nil && (reply == "+PONG\r\n" || strings.HasPrefix(reply, "-NOAUTH")) {
 				return nil
 			}
 			if err == nil {

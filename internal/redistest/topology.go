@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,15 +78,32 @@ sentinel parallel-syncs %s 1
 // redis-cli --cluster create. It returns the nodes.
 func StartCluster(t testing.TB, n int) []*Server {
 	t.Helper()
+	return startCluster(t, n, nil)
+}
+
+// StartTLSCluster is StartCluster with TLS-only nodes, whose cluster bus
+// and replication use TLS too.
+func StartTLSCluster(t testing.TB, p *TLS, n int) []*Server {
+	t.Helper()
+	return startCluster(t, n, p)
+}
+
+func startCluster(t testing.TB, n int, p *TLS) []*Server {
+	t.Helper()
+	opts := []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"}
+	var cli []string
+	if p != nil {
+		opts = append(opts, "--tls-cluster", "yes", "--tls-replication", "yes")
+		cli = []string{"--tls", "--cacert", p.CAFile, "--cert", p.ClientCertFile, "--key", p.ClientKeyFile}
+	}
 	var nodes []*Server
 	var addrs []string
 	for range n {
-		s := Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		s := startServer(t, FreePort(t), p, opts)
 		nodes = append(nodes, s)
 		addrs = append(addrs, s.Addr)
 	}
-	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args := slices.Concat(cli, []string{"--cluster", "create"}, addrs, []string{"--cluster-replicas", "0", "--cluster-yes"})
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
@@ -97,7 +115,7 @@ func StartCluster(t testing.TB, n int) []*Server {
 func WaitCluster(t testing.TB, nodes []*Server) {
 	t.Helper()
 	for _, s := range nodes {
-		c := redis.NewClient(&redis.Options{Addr: s.Addr})
+		c := s.Client()
 		waitFor(t, 20*time.Second, "cluster state ok on "+s.Addr, func() bool {
 			info, err := c.ClusterInfo(context.Background()).Result()
 			return err == nil && strings.Contains(info, "cluster_state:ok")
