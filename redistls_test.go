@@ -227,3 +227,29 @@ func TestRedisTLSUnreadableFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestCoreDNSRedisTLSSentinel: behind a TLS-only Sentinel and a TLS-only
+// master, one tls line (the same CA for both) serves; a wrong CA fails
+// closed.
+func TestCoreDNSRedisTLSSentinel(t *testing.T) {
+	pki, other := redistest.NewTLS(t), redistest.NewTLS(t)
+	master := redistest.StartTLS(t, pki)
+	sentinel := redistest.StartTLSSentinel(t, pki, "acmedns", master)
+	block := func(ca string) string {
+		return "redis " + sentinel.Addr + " {\n\t\t\tmaster acmedns\n\t\t\ttls " + ca + "\n\t\t}"
+	}
+	p := newPorts(t)
+	startCoreDNS(t, p.corefile(block(pki.CAFile)))
+	acc := register(t, p.apiURL(), "")
+	if r := acc.update(t, p.apiURL(), txtA); r.status != 200 {
+		t.Fatalf("update through the TLS Sentinel: %d %s", r.status, r.body)
+	}
+	checkTXT(t, p.dnsAddr(), acc.Subdomain+".auth.example.test.", dns.RcodeSuccess, txtA)
+
+	q := newPorts(t)
+	startCoreDNS(t, q.corefile(block(other.CAFile)))
+	if r := call(t, "POST", q.apiURL()+"/register", ""); r.status != 503 {
+		t.Errorf("register with the wrong CA: %d %s", r.status, r.body)
+	}
+	checkTXT(t, q.dnsAddr(), acc.Subdomain+".auth.example.test.", dns.RcodeServerFailure)
+}

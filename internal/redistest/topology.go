@@ -134,3 +134,47 @@ func waitFor(t testing.TB, limit time.Duration, what string, ok func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// StartTLSSentinel starts a sentinel that speaks only TLS (p's server
+// certificate) and reaches master over TLS, monitoring it as name.
+func StartTLSSentinel(t testing.TB, p *TLS, name string, master *Server) *Sentinel {
+	t.Helper()
+	if _, err := exec.LookPath("redis-sentinel"); err != nil {
+		t.Fatalf("redis-sentinel not found (run `make test`, which installs it): %v", err)
+	}
+	port := FreePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`port 0
+tls-port %d
+tls-cert-file %s
+tls-key-file %s
+tls-ca-cert-file %s
+tls-auth-clients no
+tls-replication yes
+bind 127.0.0.1
+protected-mode no
+dir %s
+logfile sentinel.log
+sentinel monitor %s 127.0.0.1 %s 1
+sentinel down-after-milliseconds %s 500
+`, port, p.CertFile, p.KeyFile, p.CAFile, dir, name, master.Port(), name)), 0o600)
+	cmd := exec.Command("redis-sentinel", conf)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &Sentinel{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if err := waitRedisTLS(s.Addr, p.ClientConfig(), 10*time.Second); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
+		t.Fatalf("sentinel did not come up: %v\n%s", err, log)
+	}
+	c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr, TLSConfig: p.ClientConfig()})
+	defer c.Close()
+	waitFor(t, 10*time.Second, "sentinel knows the master", func() bool {
+		_, err := c.GetMasterAddrByName(context.Background(), name).Result()
+		return err == nil
+	})
+	return s
+}
