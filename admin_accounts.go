@@ -166,11 +166,12 @@ func (h *adminAPI) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(rec.PasswordHash) == 0 {
-		var hashErr error
-		if err := bcryptGate.run(r.Context(), netip.Addr{}, func() { rec.PasswordHash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil || hashErr != nil {
+		hash, err := bcryptGate.hash(r.Context(), netip.Addr{}, password)
+		if err != nil {
 			h.done(w, r, "create", "", http.StatusServiceUnavailable, errBusyCode)
 			return
 		}
+		rec.PasswordHash = hash
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
@@ -253,9 +254,8 @@ func (h *adminAPI) delete(w http.ResponseWriter, r *http.Request, sub string) {
 
 func (h *adminAPI) rotate(w http.ResponseWriter, r *http.Request, sub string) {
 	password := newPassword()
-	var hash []byte
-	var hashErr error
-	if err := bcryptGate.run(r.Context(), netip.Addr{}, func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil || hashErr != nil {
+	hash, err := bcryptGate.hash(r.Context(), netip.Addr{}, password)
+	if err != nil {
 		h.done(w, r, "rotate", sub, http.StatusServiceUnavailable, errBusyCode)
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // bcrypt is the one expensive step of the API: a compare costs about 60 ms
@@ -200,4 +202,22 @@ func (a *admission) waiting() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.waiters)
+}
+
+// errHashFailed: bcrypt could not hash a password (it never fails for the
+// 40-character passwords acmedns makes).
+var errHashFailed = errors.New("bcrypt: hashing failed")
+
+// hash returns the bcrypt hash of password at BcryptCost, computed once a
+// slot is free for client: errBusy or errGone from the gate, or errHashFailed.
+func (a *admission) hash(ctx context.Context, client netip.Addr, password string) ([]byte, error) {
+	var hash []byte
+	var hashErr error
+	if err := a.run(ctx, client, func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil {
+		return nil, err
+	}
+	if hashErr != nil {
+		return nil, errHashFailed
+	}
+	return hash, nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/acmedns/acmedns/store"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // The HTTP API is byte-compatible with acme-dns: clients match status codes,
@@ -170,13 +169,12 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := newPassword()
-	var hash []byte
-	var hashErr error
-	if err := h.gate.run(r.Context(), client, func() { hash, hashErr = bcrypt.GenerateFromPassword([]byte(password), BcryptCost) }); err != nil {
+	hash, err := h.gate.hash(r.Context(), client, password)
+	if err != nil && !errors.Is(err, errHashFailed) {
 		registrations.WithLabelValues(h.refuse(w, r, err, "register")).Inc()
 		return
 	}
-	if hashErr != nil {
+	if err != nil {
 		registrations.WithLabelValues("error").Inc()
 		writeError(w, http.StatusInternalServerError, errRegisterFailure)
 		return

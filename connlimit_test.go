@@ -31,13 +31,6 @@ func TestConnectionCap(t *testing.T) {
 		defer c.Close()
 		held = append(held, c)
 	}
-	get := func(c net.Conn) (string, error) {
-		c.SetDeadline(time.Now().Add(3 * time.Second))
-		fmt.Fprintf(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-		b := make([]byte, 12)
-		_, err := io.ReadFull(c, b)
-		return string(b), err
-	}
 	eventuallyTrue(t, "held connections accepted", func() bool {
 		l := listeners[addr]
 		return l != nil && l.conns.open.Load() == 3
@@ -46,14 +39,14 @@ func TestConnectionCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := get(extra); err == nil {
+	if got, err := getHealth(extra); err == nil {
 		t.Fatalf("a fourth connection was served: %q", got)
 	}
 	extra.Close()
 	if got := metricValue(apiRejections.WithLabelValues("connections")) - rejected; got != 1 {
 		t.Errorf("api_rejections_total{reason=connections} grew by %v, want 1", got)
 	}
-	if got, err := get(held[0]); err != nil || got != "HTTP/1.1 200" {
+	if got, err := getHealth(held[0]); err != nil || got != "HTTP/1.1 200" {
 		t.Errorf("a held connection: %q %v", got, err)
 	}
 	held[1].Close()
@@ -63,7 +56,7 @@ func TestConnectionCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer again.Close()
-	if got, err := get(again); err != nil || got != "HTTP/1.1 200" {
+	if got, err := getHealth(again); err != nil || got != "HTTP/1.1 200" {
 		t.Errorf("a connection in a freed slot: %q %v", got, err)
 	}
 }
@@ -112,11 +105,8 @@ func TestClientConnectionCap(t *testing.T) {
 		return c
 	}
 	served := func(c net.Conn) bool {
-		c.SetDeadline(time.Now().Add(3 * time.Second))
-		fmt.Fprintf(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-		b := make([]byte, 12)
-		_, err := io.ReadFull(c, b)
-		return err == nil && string(b) == "HTTP/1.1 200"
+		status, err := getHealth(c)
+		return err == nil && status == "HTTP/1.1 200"
 	}
 	one, two := dialFrom("127.0.0.1"), dialFrom("127.0.0.1")
 	if !served(one) || !served(two) {
@@ -133,4 +123,14 @@ func TestClientConnectionCap(t *testing.T) {
 			t.Errorf("connection %d of the trusted proxy was refused", i)
 		}
 	}
+}
+
+// getHealth sends GET /health on c and returns the status line's first 12
+// bytes ("HTTP/1.1 200").
+func getHealth(c net.Conn) (string, error) {
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	fmt.Fprintf(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+	b := make([]byte, 12)
+	_, err := io.ReadFull(c, b)
+	return string(b), err
 }
