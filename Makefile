@@ -41,11 +41,15 @@ deps:
 	$(GO) mod download
 	cd cmd/acmedns && $(GO) mod download
 
-## e2e-deps: Pebble (from the Go module proxy) and Debian's certbot for the end-to-end tests
+## e2e-deps: Pebble (from the Go module proxy), Debian's certbot, nsd, knot and unbound for the end-to-end tests
 e2e-deps: deps
 	@command -v certbot >/dev/null 2>&1 && python3 -c 'import requests' 2>/dev/null || { \
 		echo "installing certbot and python3-requests with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq certbot python3-requests >/dev/null; }
+	@command -v nsd >/dev/null 2>&1 && command -v knotd >/dev/null 2>&1 && command -v keymgr >/dev/null 2>&1 && command -v unbound >/dev/null 2>&1 || { \
+		echo "installing nsd, knot and unbound (the secondaries and the validator) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nsd knot unbound >/dev/null; }
+	@command -v nsd >/dev/null 2>&1 && command -v knotd >/dev/null 2>&1 && command -v unbound >/dev/null 2>&1 || { echo "nsd, knotd or unbound is still missing" >&2; exit 1; }
 	@test -x test/bin/pebble || GOBIN=$(CURDIR)/test/bin $(GO) install github.com/letsencrypt/pebble/v2/cmd/pebble@$(PEBBLE_VERSION)
 	cd test && $(GO) mod download
 

@@ -175,7 +175,9 @@ func (h *adminAPI) create(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.Create(ctx, rec); err != nil {
+	err := h.a.store.Create(ctx, rec)
+	h.a.changed(err)
+	if err != nil {
 		h.storeFailed(w, r, "create", rec.Subdomain, err)
 		return
 	}
@@ -245,7 +247,9 @@ func (h *adminAPI) newRecord(req createRequest) (rec store.Record, password, cod
 func (h *adminAPI) delete(w http.ResponseWriter, r *http.Request, sub string) {
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.Delete(ctx, sub); err != nil {
+	err := h.a.store.Delete(ctx, sub)
+	h.a.changed(err)
+	if err != nil {
 		h.storeFailed(w, r, "delete", sub, err)
 		return
 	}
@@ -300,7 +304,9 @@ func (h *adminAPI) setAllowFrom(w http.ResponseWriter, r *http.Request, sub stri
 func (h *adminAPI) clearTXT(w http.ResponseWriter, r *http.Request, sub string) {
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.ClearTXT(ctx, sub); err != nil {
+	err := h.a.store.ClearTXT(ctx, sub)
+	h.a.changed(err)
+	if err != nil {
 		h.storeFailed(w, r, "clear", sub, err)
 		return
 	}

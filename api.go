@@ -187,7 +187,9 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.Register(ctx, acct); err != nil {
+	err = h.a.store.Register(ctx, acct)
+	h.a.changed(err)
+	if err != nil {
 		storeErrors.WithLabelValues("register").Inc()
 		registrations.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, errUnavailable)

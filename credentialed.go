@@ -27,7 +27,9 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 	// The store call's time starts now, after any wait for bcrypt.
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.AddTXT(ctx, req.Subdomain, req.TXT, h.a.cfg.TXTLimit, h.a.cfg.TXTExpire); err != nil {
+	err := h.a.store.AddTXT(ctx, req.Subdomain, req.TXT, h.a.cfg.TXTLimit, h.a.cfg.TXTExpire)
+	h.a.changed(err)
+	if err != nil {
 		storeErrors.WithLabelValues("update").Inc()
 		updates.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, errUnavailable)
@@ -47,7 +49,9 @@ func (h *api) unregister(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	if err := h.a.store.Delete(ctx, req.Subdomain); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := h.a.store.Delete(ctx, req.Subdomain)
+	h.a.changed(err)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		storeErrors.WithLabelValues("unregister").Inc()
 		unregistrations.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, errUnavailable)

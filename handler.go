@@ -24,12 +24,15 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if zname == "" || state.QClass() != dns.ClassINET {
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
 	}
-	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), server: metrics.WithServer(ctx)}
+	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), server: metrics.WithServer(ctx), serial: a.serial.Load()}
 	qtype := state.QType()
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Authoritative = true
 
+	if qname == zname && qtype == dns.TypeSOA {
+		return a.apexSOA(ctx, q, m)
+	}
 	if answer, extra, ok := q.z.static(qname, q.owner, qtype); ok {
 		m.Answer, m.Extra = answer, extra
 		return q.write(m)
@@ -84,6 +87,7 @@ type query struct {
 	qname  string // lower-cased, for lookups
 	owner  string // as asked, for owner names
 	server string // metrics label
+	serial uint32 // the zone's serial as last read, for negative answers
 }
 
 // write sends m; an empty answer is NODATA with the SOA in authority.
@@ -113,7 +117,7 @@ func (a *ACMEDNS) nxdomain(ctx context.Context, q *query, m *dns.Msg) (int, erro
 // soa returns the zone's SOA named with the query's own spelling of the
 // zone, so a 0x20-randomised query sees its case throughout.
 func (q *query) soa() dns.RR {
-	return withOwner(q.z.soa, q.owner[len(q.owner)-len(q.z.name):])
+	return withOwner(q.z.soaAt(q.serial), q.owner[len(q.owner)-len(q.z.name):])
 }
 
 // singleLabel returns the one label of qname below zone, if that is all
@@ -125,3 +129,28 @@ func singleLabel(qname, zone string) (string, bool) {
 	}
 	return rest, true
 }
+
+// apexSOA answers the zone's SOA with the serial read from the store now, so
+// that a secondary checking it after a NOTIFY, from whichever replica, sees
+// the change. A store failure is SERVFAIL.
+func (a *ACMEDNS) apexSOA(ctx context.Context, q *query, m *dns.Msg) (int, error) {
+	j, ok := a.store.(store.Journal)
+	if ok {
+		ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+		serial, err := j.Serial(ctx)
+		cancel()
+		if err != nil {
+			storeErrors.WithLabelValues("serial").Inc()
+			dnsAnswers.WithLabelValues(q.server, "servfail").Inc()
+			return dns.RcodeServerFailure, plugin.Error(pluginName, err)
+		}
+		a.noteSerial(serial)
+		q.serial = serial
+	}
+	m.Answer = []dns.RR{withOwner(q.z.soaAt(q.serial), q.owner)}
+	return q.write(m)
+}
+
+// noteSerial keeps the serial last read from the store, which negative
+// answers carry in their SOA.
+func (a *ACMEDNS) noteSerial(serial uint32) { a.serial.Store(serial) }

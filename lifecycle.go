@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/transfer"
+
+	"github.com/acmedns/acmedns/store"
 )
 
 // New returns the plugin for cfg. Nothing is opened until OnStartup.
@@ -26,6 +29,7 @@ func (a *ACMEDNS) OnStartup() error {
 		return plugin.Error(pluginName, err)
 	}
 	a.store = s
+	a.startNotify()
 	bcryptGate.configure(a.cfg.Limits)
 	target := &apiTarget{handler: newAPI(a), conns: a.connPolicy()}
 	if a.cfg.TLSCert != "" {
@@ -57,14 +61,33 @@ func (a *ACMEDNS) OnStartup() error {
 	defer cancel()
 	if err := s.Ping(ctx); err != nil {
 		log.Warningf("store does not answer yet (DNS answers SERVFAIL, the API 503, until it does): %v", err)
+	} else if j, ok := s.(store.Journal); ok {
+		if serial, err := j.Serial(ctx); err == nil {
+			a.noteSerial(serial)
+		}
 	}
+	// Secondaries check the zone at once after a start or a reload, as
+	// the file plugin has them do.
+	a.notify.kick()
 	return nil
+}
+
+// startNotify finds the server block's transfer plugin, which sends the
+// NOTIFY messages; without one nothing is sent.
+func (a *ACMEDNS) startNotify() {
+	if a.server == nil {
+		return
+	}
+	if t, ok := a.server.Handler("transfer").(*transfer.Transfer); ok {
+		a.notify = newNotifier(t, a.cfg.Zones)
+	}
 }
 
 // OnShutdown gives back the store and the listener; the last user closes
 // them. After a successful reload it runs on the old instance.
 func (a *ACMEDNS) OnShutdown() error {
 	endReload(false)
+	a.notify.close()
 	for _, f := range a.release {
 		f()
 	}

@@ -44,6 +44,20 @@ var (
 		Help:      "Counter of failed store calls by operation.",
 	}, []string{"op"})
 
+	transfers = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "transfers_total",
+		Help:      "Counter of zone transfers served, by zone and type (axfr, ixfr, current: the secondary was up to date).",
+	}, []string{"zone", "type"})
+
+	notifies = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "notifies_total",
+		Help:      "Counter of NOTIFY rounds to a zone's secondaries, by zone and result (sent, failed).",
+	}, []string{"zone", "result"})
+
 	apiRejections = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

@@ -5,8 +5,10 @@ package acmedns
 
 import (
 	"net/netip"
+	"sync/atomic"
 	"time"
 
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 
@@ -30,6 +32,14 @@ type ACMEDNS struct {
 	adminTarget *apiTarget
 	// release gives back what OnStartup acquired.
 	release []func()
+	// serial is the zone's serial as last read from the store.
+	serial atomic.Uint32
+	// notify tells the secondaries of the transfer block about changes;
+	// nil without one.
+	notify *notifier
+	// server is the server block's configuration, where OnStartup finds
+	// the transfer plugin.
+	server *dnsserver.Config
 }
 
 // Config is the parsed acmedns block.

@@ -79,8 +79,6 @@ func (z *zone) static(qname, owner string, qtype uint16) (answer, extra []dns.RR
 	}
 	if qname == z.name {
 		switch qtype {
-		case dns.TypeSOA:
-			answer = []dns.RR{withOwner(z.soa, owner)}
 		case dns.TypeNS:
 			answer = withOwners(z.ns, owner)
 			extra = z.glue

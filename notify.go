@@ -1,0 +1,111 @@
+package acmedns
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/coredns/coredns/plugin/transfer"
+
+	"github.com/acmedns/acmedns/store"
+)
+
+// notifyInterval is the shortest time between two rounds of NOTIFY: the
+// first change after a quiet spell is announced at once, and a burst of
+// changes is one more round per interval.
+const notifyInterval = 250 * time.Millisecond
+
+// notifyWarnEvery bounds how often a failing secondary is logged.
+const notifyWarnEvery = time.Minute
+
+// notifier sends the transfer plugin's NOTIFY for the zones after a change,
+// coalesced: at most one round is in flight and rounds are notifyInterval
+// apart, however many changes there were.
+type notifier struct {
+	xfer  *transfer.Transfer
+	zones []string
+
+	mu       sync.Mutex
+	pending  bool // a change not yet announced
+	running  bool // a goroutine is sending
+	closed   bool
+	lastWarn time.Time
+}
+
+func newNotifier(xfer *transfer.Transfer, zones []string) *notifier {
+	return &notifier{xfer: xfer, zones: zones}
+}
+
+// kick announces a change: at once when no round ran lately, else at the
+// end of the current interval. It never blocks.
+func (n *notifier) kick() {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return
+	}
+	n.pending = true
+	if !n.running {
+		n.running = true
+		go n.run()
+	}
+}
+
+// close stops further rounds; one in flight finishes.
+func (n *notifier) close() {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+}
+
+func (n *notifier) run() {
+	for {
+		n.mu.Lock()
+		if n.closed || !n.pending {
+			n.running = false
+			n.mu.Unlock()
+			return
+		}
+		n.pending = false
+		n.mu.Unlock()
+		n.round()
+		time.Sleep(notifyInterval)
+	}
+}
+
+// round sends one NOTIFY per zone to every secondary of the transfer block.
+func (n *notifier) round() {
+	for _, z := range n.zones {
+		err := n.xfer.Notify(z)
+		if err == nil {
+			notifies.WithLabelValues(z, "sent").Inc()
+			continue
+		}
+		notifies.WithLabelValues(z, "failed").Inc()
+		n.mu.Lock()
+		warn := time.Since(n.lastWarn) >= notifyWarnEvery
+		if warn {
+			n.lastWarn = time.Now()
+		}
+		n.mu.Unlock()
+		if warn {
+			log.Warningf("NOTIFY for %s: %v", z, err)
+		}
+	}
+}
+
+// changed is called after each store write that may have changed the zone:
+// one that succeeded, or failed in a way that does not prove nothing was
+// written. It tells the secondaries.
+func (a *ACMEDNS) changed(err error) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrUsernameTaken) {
+		return
+	}
+	a.notify.kick()
+}
