@@ -18,7 +18,7 @@ import (
 // file at open and kept current by every write, is always trusted: a name it
 // lacks is answered "not registered" without reading the file.
 //
-// The file holds four buckets, each keyed by subdomain but the last:
+// The file holds six buckets, the first three keyed by subdomain:
 //
 //	acmedns-accounts-v1  the account, JSON {"u":username, "p":bcrypt hash
 //	                     (base64), "a":[allowfrom], "c":created, "m":updated},
@@ -30,9 +30,21 @@ import (
 //	                     no v2 entry, and deleted by its next write
 //	acmedns-users-v1     username -> subdomain, kept in the same transaction
 //	                     as the account, which makes usernames unique
+//	acmedns-zone-v1      "serial" -> the zone's change counter (see Journal),
+//	                     8 bytes big-endian; its low 32 bits are the serial
+//	acmedns-journal-v1   counter (8 bytes big-endian) -> the change that moved
+//	                     the counter to it, in encodeChange's form: counter,
+//	                     kind, subdomain, old and new values, tab-separated;
+//	                     the newest BoltOptions.JournalSize are kept
+//
+// Every registration, change of TXT values and deletion moves the counter
+// on by one and appends its change to the journal in the transaction that
+// makes it, so the serial, the journal and the records always agree; a
+// change of password or allowed networks leaves both alone.
 //
 // An account written by an earlier release reads with unknown times. A file
-// that lacks the usernames' bucket has it built from the accounts at open.
+// that lacks the usernames' bucket has it built from the accounts at open;
+// one that lacks the zone's serial has it set to the current Unix time.
 type Bolt struct {
 	db    *bolt.DB
 	cache *txtCache // nil: no TXT cache
@@ -49,6 +61,9 @@ type BoltOptions struct {
 	// CacheResult, if set, is told of each lookup whether the cache
 	// answered it (for metrics).
 	CacheResult func(hit bool)
+	// JournalSize bounds the journal of changes (see Journal): it keeps
+	// the newest JournalSize; 0 means DefaultJournalSize.
+	JournalSize int
 }
 
 // OpenBolt opens (creating if needed) the database at path.

@@ -22,7 +22,8 @@ func (b *Bolt) Record(ctx context.Context, subdomain string) (Record, error) {
 }
 
 // Delete implements Store: the account, its TXT values and its username go
-// in one transaction, and the index and the cache drop it.
+// in one transaction, which journals the deletion, and the index and the
+// cache drop it.
 func (b *Bolt) Delete(ctx context.Context, subdomain string) error {
 	if !ValidSubdomain(subdomain) {
 		return ErrNotFound
@@ -36,6 +37,13 @@ func (b *Bolt) Delete(ctx context.Context, subdomain string) error {
 		key := []byte(subdomain)
 		a, err := getAccount(tx, key)
 		if err != nil {
+			return err
+		}
+		values, err := readTXT(tx, key)
+		if err != nil {
+			return err
+		}
+		if err := b.journal(tx, ChangeDeleted, subdomain, values, nil); err != nil {
 			return err
 		}
 		for _, name := range [][]byte{accountsBucket, txtV1Bucket, txtV2Bucket} {
@@ -70,10 +78,18 @@ func (b *Bolt) SetAllowFrom(ctx context.Context, subdomain string, allow []strin
 	})
 }
 
-// ClearTXT implements Store.
+// ClearTXT implements Store; the change is journaled in its transaction.
 func (b *Bolt) ClearTXT(ctx context.Context, subdomain string) error {
 	_, err := b.modify(ctx, subdomain, func(tx *bolt.Tx, _ *boltAccount) error {
-		return writeTXT(tx, []byte(subdomain), []Value{})
+		key := []byte(subdomain)
+		values, err := readTXT(tx, key)
+		if err != nil {
+			return err
+		}
+		if err := writeTXT(tx, key, []Value{}); err != nil {
+			return err
+		}
+		return b.journal(tx, ChangeTXT, subdomain, values, nil)
 	})
 	return err
 }

@@ -23,7 +23,8 @@ func (b *Bolt) Create(ctx context.Context, rec Record) error {
 }
 
 // create writes the account, its TXT values and its username in one
-// transaction, unless the subdomain or the username is taken.
+// transaction, which journals the creation, unless the subdomain or the
+// username is taken.
 func (b *Bolt) create(ctx context.Context, rec Record) error {
 	rec = newRecord(rec, now())
 	wrote := false // the transaction may commit the registration
@@ -49,6 +50,9 @@ func (b *Bolt) create(ctx context.Context, rec Record) error {
 			return err
 		}
 		if err := writeTXT(tx, key, rec.TXT); err != nil {
+			return err
+		}
+		if err := b.journal(tx, ChangeCreated, rec.Subdomain, nil, rec.TXT); err != nil {
 			return err
 		}
 		return tx.Bucket(usersBucket).Put([]byte(rec.Username), key)

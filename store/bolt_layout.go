@@ -14,6 +14,8 @@ var (
 	txtV1Bucket    = []byte("acmedns-txt-v1")
 	txtV2Bucket    = []byte("acmedns-txt-v2")
 	usersBucket    = []byte("acmedns-users-v1")
+	zoneBucket     = []byte("acmedns-zone-v1")
+	journalBucket  = []byte("acmedns-journal-v1")
 )
 
 // boltAccount is the JSON of an account in acmedns-accounts-v1.
@@ -31,13 +33,17 @@ type boltValue struct {
 	Set  int64  `json:"s,omitempty"` // unix seconds; absent: unknown
 }
 
-// initBuckets creates the buckets a database lacks and, the first time it
-// is opened by a release that keeps usernames, their bucket.
+// initBuckets creates the buckets a database lacks, the zone's serial
+// (initZone) and, the first time it is opened by a release that keeps
+// usernames, their bucket.
 func initBuckets(tx *bolt.Tx) error {
 	for _, name := range [][]byte{accountsBucket, txtV1Bucket, txtV2Bucket} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
+	}
+	if err := initZone(tx); err != nil {
+		return err
 	}
 	if tx.Bucket(usersBucket) != nil {
 		return nil

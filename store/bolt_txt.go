@@ -7,7 +7,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// AddTXT implements Store.
+// AddTXT implements Store; the change is journaled in its transaction.
 func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int, maxAge time.Duration) error {
 	if err := checkAdd(subdomain, value, keep); err != nil {
 		return err
@@ -19,7 +19,11 @@ func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int, ma
 		if err != nil {
 			return err
 		}
-		return writeTXT(tx, key, pushValue(values, value, keep, t, expiry(t, maxAge)))
+		next := pushValue(values, value, keep, t, expiry(t, maxAge))
+		if err := writeTXT(tx, key, next); err != nil {
+			return err
+		}
+		return b.journal(tx, ChangeTXT, subdomain, values, next)
 	})
 	return err
 }

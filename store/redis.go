@@ -24,9 +24,10 @@ import (
 //	c  created, unix seconds
 //	m  updated (any change), unix seconds
 //
-// Writes run as Lua scripts on that one key, so they are atomic on a
-// standalone server, behind Sentinel and in a Cluster alike; the same script
-// publishes on <prefix>invalidate, which every replica listens to.
+// Writes run as Lua scripts on that one key (and, but in a Cluster, the
+// zone's journal: below), so they are atomic on a standalone server, behind
+// Sentinel and in a Cluster alike; the same script publishes on
+// <prefix>invalidate, which every replica listens to.
 //
 // An earlier release wrote u, p, a and t alone; such a record reads with
 // unknown times, and its next write by this release adds s, h and m (c stays
@@ -65,6 +66,35 @@ import (
 // later, during a rolling upgrade, once a replica of this release loads it
 // again, at its next start or reconnection). ZRANGE BYLEX with LIMIT needs
 // Redis 6.2.
+//
+// The zone's serial and journal (see Journal) are two keys whose hash tag
+// puts them in one Cluster slot:
+//
+//	<prefix>{zone}serial   the change counter, a decimal string; its low 32
+//	                       bits are the serial. Set, when absent, to the
+//	                       current Unix time by the first journaled write
+//	                       (which moves it on from there), Serial or Changes
+//	<prefix>{zone}journal  a list of the newest RedisOptions.JournalSize
+//	                       changes, oldest first, each in encodeChange's form
+//	                       (counter, kind, subdomain, old and new t,
+//	                       tab-separated): RPUSH, then LTRIM to the bound
+//
+// Register, Create, AddTXT, ClearTXT and Delete move the counter on by one
+// and append their change when they change a record; SetPassword and
+// SetAllowFrom do not. On a standalone server or behind Sentinel the record's
+// own script does so, given the two keys beside the record's, so the record,
+// the counter and the journal change at once. A Cluster's script cannot
+// reach keys of other slots: there the record's script returns the TXT values
+// before and after, and a second script, on the two zone keys, journals them
+// before the write returns. If either step fails the write returns its error
+// (the record may have changed), and the replica moves the counter on alone:
+// the gap it leaves makes Changes report that it cannot tell what changed (ok
+// false), so secondaries fetch the whole zone. Only a change whose replica
+// cannot do that either (the zone's slot unreachable, or the process ended,
+// between the two steps) is missing from the journal unnoticed, the serial
+// unmoved until the next change. Nor, in a Cluster, is the journal's order
+// the records' for two writes to one subdomain that race between their two
+// steps. Changes reads the counter and the journal's tail in one script.
 //
 // A message on <prefix>invalidate is a subdomain, meaning "this subdomain was
 // written" (registered or updated), or "-" and a subdomain, meaning "this
@@ -106,6 +136,9 @@ type RedisOptions struct {
 	// CacheResult, if set, is told of each TXT lookup whether the cache
 	// answered it (for metrics).
 	CacheResult func(hit bool)
+	// JournalSize bounds the journal of changes (see Journal): it keeps
+	// the newest JournalSize; 0 means DefaultJournalSize.
+	JournalSize int
 }
 
 // ErrNotReplicated is returned when a write reached fewer replicas than

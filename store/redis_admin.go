@@ -31,22 +31,23 @@ func (r *Redis) Delete(ctx context.Context, subdomain string) error {
 	return err
 }
 
-// remove deletes the record of subdomain, then its member of the sorted set
-// of accounts, then releases its username's claim to prev ("": to nobody)
-// if the claim still names it. It reports whether there was a record.
+// remove deletes the record of subdomain (journaling the deletion), then its
+// member of the sorted set of accounts, then releases its username's claim
+// to prev ("": to nobody) if the claim still names it. It reports whether
+// there was a record.
 func (r *Redis) remove(ctx context.Context, subdomain, prev string) (bool, error) {
 	mark := r.index.addMark()
-	res, err := r.run(ctx, deleteScript, r.Key(subdomain), r.channel, deletedMark+subdomain)
+	reply, err := r.journaled(ctx, deleteScript, ChangeDeleted, subdomain, r.channel, deletedMark+subdomain)
 	r.invalidateOwn(subdomain)
-	reply, found := res.([]any)
-	if !found || len(reply) != 1 {
+	if len(reply) != 3 {
 		return false, err
 	}
 	r.index.removeOwn(subdomain, mark)
-	// Also after ErrNotReplicated: the master deleted the record.
+	// Also after ErrNotReplicated, or a failed journal step: the master
+	// deleted the record.
 	_, lerr := r.write(ctx, listRemoveScript, r.accountsKey(), subdomain)
 	var cerr error
-	if user, _ := reply[0].(string); user != "" {
+	if user, _ := reply[2].(string); user != "" {
 		_, cerr = r.write(ctx, releaseScript, r.userKey(user), subdomain, prev)
 	}
 	return true, cmp.Or(err, lerr, cerr)
@@ -74,7 +75,7 @@ func (r *Redis) setField(ctx context.Context, subdomain, field, value string) (R
 	if !ValidSubdomain(subdomain) {
 		return Record{}, ErrNotFound
 	}
-	res, err := r.run(ctx, setFieldScript, r.Key(subdomain), field, value, unixArg(now()), r.channel, subdomain)
+	res, err := r.run(ctx, setFieldScript, []string{r.Key(subdomain)}, field, value, unixArg(now()), r.channel, subdomain)
 	r.invalidateOwn(subdomain)
 	if res == nil {
 		return Record{}, err

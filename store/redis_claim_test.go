@@ -91,3 +91,30 @@ func (tc confirmCase) run(t *testing.T, r *Redis, client *redis.Client) {
 		t.Errorf("the claim names %q, PTTL %v; want %q, %v", got, ttl, tc.wantClaim, tc.wantTTL)
 	}
 }
+
+// TestRedisRollbackJournalsBoth: a create that loses its username after
+// creating its record journals the creation and the deletion that undoes it.
+func TestRedisRollbackJournalsBoth(t *testing.T) {
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	r := NewRedis(client, RedisOptions{Prefix: "test:"})
+	defer r.Close()
+	ctx := context.Background()
+	start, err := r.Serial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Create(ctx, Record{Account: Account{Username: "U", PasswordHash: []byte("h"), Subdomain: "loser"}}); err != nil {
+		t.Fatal(err)
+	}
+	client.Set(ctx, r.userKey("U"), "winner", 0) // another create took the username
+	c := userClaim{key: r.userKey("U"), user: "U", sub: "loser", owned: true}
+	if err := r.confirmClaim(ctx, c); !errors.Is(err, ErrUsernameTaken) {
+		t.Fatalf("confirmClaim = %v; want ErrUsernameTaken", err)
+	}
+	changes, cur, ok, err := r.Changes(ctx, start)
+	if err != nil || !ok || cur != start+2 || len(changes) != 2 ||
+		changes[0].Kind != ChangeCreated || changes[1].Kind != ChangeDeleted || changes[1].Subdomain != "loser" {
+		t.Fatalf("Changes = %+v, %d, %v, %v; want the creation and the deletion of loser", changes, cur, ok, err)
+	}
+}

@@ -46,7 +46,8 @@ func (r *Redis) Create(ctx context.Context, rec Record) error {
 }
 
 // create claims the username, adds the subdomain to the sorted set of
-// accounts, creates the record, and then confirms the claim.
+// accounts, creates the record (journaling it), and then confirms the
+// claim.
 func (r *Redis) create(ctx context.Context, rec Record) error {
 	rec = newRecord(rec, now())
 	args, err := createArgs(rec)
@@ -61,13 +62,13 @@ func (r *Redis) create(ctx context.Context, rec Record) error {
 		return err
 	}
 	args = append(args, r.channel, rec.Subdomain)
-	n, err := r.write(ctx, createScript, r.Key(rec.Subdomain), args...)
+	created, err := r.journaled(ctx, createScript, ChangeCreated, rec.Subdomain, args...)
 	r.index.add(rec.Subdomain) // it may be registered now, whatever err says
 	r.invalidateOwn(rec.Subdomain)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if created == nil {
 		r.release(ctx, claim)
 		return ErrExists
 	}
@@ -128,7 +129,7 @@ func (r *Redis) claimUser(ctx context.Context, user, sub string) (userClaim, err
 // tryClaim runs claimScript: the claim's former holder ("" if it set it)
 // and whether that holder's claim is a pending takeover.
 func (r *Redis) tryClaim(ctx context.Context, key, sub string) (holder string, pending bool, err error) {
-	res, err := r.run(ctx, claimScript, key, sub)
+	res, err := r.run(ctx, claimScript, []string{key}, sub)
 	if err != nil {
 		return "", false, err
 	}

@@ -4,6 +4,10 @@ import "github.com/redis/go-redis/v9"
 
 // The write scripts. Each touches one key (KEYS[1]), so it is atomic in a
 // Cluster too; those on a registration's hash publish its invalidation.
+// Those that change the zone (journaledLua) also take, but in a Cluster, the
+// zone's serial and journal as KEYS[2] and KEYS[3], and the subdomain, the
+// counter's initial value and the journal's bound as their last three ARGV,
+// and journal the change in the same call (see Redis).
 
 // recordLua returns the record's fields in the order of recordFields.
 const recordLua = `redis.call('HMGET', KEYS[1], 'u', 'p', 'a', 't', 's', 'h', 'c', 'm')`
@@ -11,22 +15,56 @@ const recordLua = `redis.call('HMGET', KEYS[1], 'u', 'p', 'a', 't', 's', 'h', 'c
 // sumLua computes the h field of the t value x, as txtSum does.
 const sumLua = `string.sub(redis.sha1hex(x), 1, 16)`
 
+// journalLua defines the journal step. advance moves the counter at key s
+// on by one, from init when it is absent, and returns it; journal also
+// appends the change (kind, subdomain, old and new t) as encodeChange forms
+// it to the list at key j and keeps its newest bound entries. The counter
+// moves first: a journal step cut short leaves a gap, never a change under
+// a counter nobody sees.
+const journalLua = `
+local function advance(s, init)
+  local c = string.format('%d', tonumber(redis.call('GET', s) or init) + 1)
+  redis.call('SET', s, c)
+  return c
+end
+local function journal(s, j, init, bound, kind, sub, old, new)
+  local c = advance(s, init)
+  redis.call('RPUSH', j, c .. '\t' .. kind .. '\t' .. sub .. '\t' .. old .. '\t' .. new)
+  redis.call('LTRIM', j, -tonumber(bound), -1)
+  return c
+end
+`
+
+// journaledLua is journalLua and, for a script that changes the zone,
+// journalOwn: it journals the change in the script's own call when it was
+// given the zone's keys, and returns {old, new} for the caller to journal
+// otherwise (in a Cluster).
+const journaledLua = journalLua + `
+local function journalOwn(kind, old, new)
+  local n = #ARGV
+  if #KEYS == 3 then journal(KEYS[2], KEYS[3], ARGV[n - 1], ARGV[n], kind, ARGV[n - 2], old, new) end
+  return {old, new}
+end
+`
+
 // createScript creates a record from ARGV[1..8] (u p a t s h c m) unless
-// the hash exists, and publishes ARGV[10] on ARGV[9].
-var createScript = redis.NewScript(`
+// the hash exists, publishes ARGV[10] on ARGV[9] and journals the creation;
+// 0 when the hash exists.
+var createScript = redis.NewScript(journaledLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 'p', ARGV[2], 'a', ARGV[3], 't', ARGV[4],
   's', ARGV[5], 'h', ARGV[6], 'c', ARGV[7], 'm', ARGV[8])
 redis.call('PUBLISH', ARGV[9], ARGV[10])
-return 1
+return journalOwn('c', '', ARGV[4])
 `)
 
 // addTXTScript puts ARGV[1], set at ARGV[3], first, drops an older copy of
 // it (a retried update must not evict the other live value) and the values
 // set before ARGV[4] (0: none; unknown times are kept), keeps ARGV[2]
-// values, and publishes ARGV[6] on ARGV[5]. The times s count only if h is
-// the checksum of t and they are as many as the values.
-var addTXTScript = redis.NewScript(`
+// values, publishes ARGV[6] on ARGV[5] and journals the change; 0 when there
+// is no record. The times s count only if h is the checksum of t and they
+// are as many as the values.
+var addTXTScript = redis.NewScript(journaledLua + `
 local cur = redis.call('HMGET', KEYS[1], 't', 's', 'h')
 if not cur[1] then return 0 end
 local function sum(x) return ` + sumLua + ` end
@@ -50,7 +88,7 @@ end
 local t = table.concat(outv, ' ')
 redis.call('HSET', KEYS[1], 't', t, 's', table.concat(outs, ' '), 'h', sum(t), 'm', ARGV[3])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
-return 1
+return journalOwn('t', cur[1], t)
 `)
 
 // setFieldScript sets field ARGV[1] to ARGV[2] and the update time to
@@ -63,24 +101,64 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return ` + recordLua + `
 `)
 
-// clearScript removes every TXT value, sets the update time to ARGV[1] and
-// publishes ARGV[3] on ARGV[2]; 0 when there is no record.
-var clearScript = redis.NewScript(`
+// clearScript removes every TXT value, sets the update time to ARGV[1],
+// publishes ARGV[3] on ARGV[2] and journals the change; 0 when there is no
+// record.
+var clearScript = redis.NewScript(journaledLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local old = redis.call('HGET', KEYS[1], 't') or ''
 local x = ''
 redis.call('HSET', KEYS[1], 't', x, 's', x, 'h', ` + sumLua + `, 'm', ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1
+return journalOwn('t', old, x)
 `)
 
 // deleteScript deletes the record, publishes ARGV[2] (the deletion
-// payload) on ARGV[1] and returns {username}; 0 when there is none.
-var deleteScript = redis.NewScript(`
+// payload) on ARGV[1], journals the deletion and returns {old t, empty,
+// username}; 0 when there is none.
+var deleteScript = redis.NewScript(journaledLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local u = redis.call('HGET', KEYS[1], 'u') or ''
+local cur = redis.call('HMGET', KEYS[1], 'u', 't')
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
-return {u}
+local out = journalOwn('d', cur[2] or '', '')
+out[3] = cur[1] or ''
+return out
+`)
+
+// journalScript is a Cluster's journal step, run on the zone's serial
+// (KEYS[1]) and journal (KEYS[2]) once a record script has made the change
+// of kind ARGV[1] to subdomain ARGV[2] from t ARGV[3] to ARGV[4]; ARGV[5] is
+// the counter's initial value and ARGV[6] the journal's bound. It returns
+// the new counter.
+var journalScript = redis.NewScript(journalLua + `
+return journal(KEYS[1], KEYS[2], ARGV[5], ARGV[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+`)
+
+// gapScript moves the counter KEYS[1] on by one (from ARGV[1] when it is
+// absent) without a journal entry, after a Cluster's journal step failed:
+// Changes then answers that it cannot tell what changed.
+var gapScript = redis.NewScript(journalLua + `
+return advance(KEYS[1], ARGV[1])
+`)
+
+// serialScript sets the counter KEYS[1] to ARGV[1] unless it exists, and
+// returns it.
+var serialScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+`)
+
+// changesScript reads, at once, the counter KEYS[1] and the entries of the
+// journal KEYS[2] after the serial ARGV[1]: {counter, {entries}}, or
+// {counter} alone when ARGV[1] is current, not older than it (RFC 1982) or
+// older than the journal's oldest entry, or {} when there is no counter.
+var changesScript = redis.NewScript(`
+local c = redis.call('GET', KEYS[1])
+if not c then return {} end
+local d = (tonumber(c) - tonumber(ARGV[1])) % 4294967296
+if d == 0 or d >= 2147483648 or d > redis.call('LLEN', KEYS[2]) then return {c} end
+return {c, redis.call('LRANGE', KEYS[2], -d, -1)}
 `)
 
 // claimScript sets the username claim KEYS[1] to the subdomain ARGV[1]

@@ -5,35 +5,35 @@ import (
 	"time"
 )
 
-// AddTXT implements Store.
+// AddTXT implements Store; the change is journaled (see Redis).
 func (r *Redis) AddTXT(ctx context.Context, subdomain, value string, keep int, maxAge time.Duration) error {
 	if err := checkAdd(subdomain, value, keep); err != nil {
 		return err
 	}
 	t := now()
 	oldest := unixArg(expiry(t, maxAge))
-	n, err := r.write(ctx, addTXTScript, r.Key(subdomain), value, keep, unixArg(t), oldest, r.channel, subdomain)
+	changed, err := r.journaled(ctx, addTXTScript, ChangeTXT, subdomain, value, keep, unixArg(t), oldest, r.channel, subdomain)
 	r.invalidateOwn(subdomain)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if changed == nil {
 		return ErrNotFound
 	}
 	return nil
 }
 
-// ClearTXT implements Store.
+// ClearTXT implements Store; the change is journaled (see Redis).
 func (r *Redis) ClearTXT(ctx context.Context, subdomain string) error {
 	if !ValidSubdomain(subdomain) {
 		return ErrNotFound
 	}
-	n, err := r.write(ctx, clearScript, r.Key(subdomain), unixArg(now()), r.channel, subdomain)
+	changed, err := r.journaled(ctx, clearScript, ChangeTXT, subdomain, unixArg(now()), r.channel, subdomain)
 	r.invalidateOwn(subdomain)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if changed == nil {
 		return ErrNotFound
 	}
 	return nil
