@@ -103,6 +103,9 @@ func start(t testing.TB, dir, name string, env []string, bin string, args ...str
 	return p
 }
 
+// Pid is the process's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Stop kills the process and waits for it.
 func (p *Process) Stop() {
 	p.once.Do(func() {
