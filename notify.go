@@ -13,7 +13,7 @@ import (
 // notifyInterval is the shortest time between two rounds of NOTIFY: the
 // first change after a quiet spell is announced at once, and a burst of
 // changes is one more round per interval.
-const notifyInterval = 250 * time.Millisecond
+const notifyInterval = 100 * time.Millisecond
 
 // notifyWarnEvery bounds how often a failing secondary is logged.
 const notifyWarnEvery = time.Minute

@@ -242,7 +242,8 @@ func (s *Secondary) DS(t testing.TB) string {
 // chroot, no database and no xfrd state file (zones in memory, fetched
 // afresh at every start), zonesdir, pidfile, zone list and xfrdir in its
 // directory, verbosity 2 (notifies, transfers, soft errors), reloads
-// right after each transfer (xfrd-reload-timeout 0), no remote control.
+// right after each transfer (xfrd-reload-timeout 0), no response rate
+// limiting (tests poll a name every millisecond), no remote control.
 // It is stopped with SIGTERM to its main process (the pidfile's). Its request-xfr points at a relay to
 // cfg.Primary that classifies the transfers for Transfers; NOTIFY comes
 // from the primary directly (allow-notify 127.0.0.1).
@@ -277,6 +278,8 @@ func StartNSD(t testing.TB, cfg SecondaryConfig) *Secondary {
     xfrdfile: ""
     xfrdir: %q
     xfrd-reload-timeout: 0
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
     verbosity: 2
     log-time-ascii: yes
     hide-version: yes

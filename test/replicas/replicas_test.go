@@ -149,3 +149,46 @@ func TestPropagationDelay(t *testing.T) {
 	pct := func(p float64) time.Duration { return delays[int(p*float64(len(delays)-1))] }
 	t.Logf("propagation over %d updates: p50 %s, p99 %s, max %s", n, pct(0.50), pct(0.99), delays[len(delays)-1])
 }
+
+// soaSerial asks one replica for the zone's SOA serial.
+func soaSerial(t *testing.T, addr string) uint32 {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion("auth.example.test.", dns.TypeSOA)
+	resp, _, err := (&dns.Client{Net: "udp", Timeout: 2 * time.Second}).Exchange(m, addr)
+	if err != nil || len(resp.Answer) != 1 {
+		t.Fatalf("SOA from %s: %v %v", addr, resp, err)
+	}
+	return resp.Answer[0].(*dns.SOA).Serial
+}
+
+// TestSerialAcrossReplicas: two replicas on one Redis answer the same
+// serial; a change through either moves it by one for both; it never goes
+// back when each is restarted in turn.
+func TestSerialAcrossReplicas(t *testing.T) {
+	redis := harness.StartRedis(t)
+	cf := fmt.Sprintf(corefile, redis.Addr)
+	rs := []*harness.CoreDNS{harness.StartCoreDNS(t, cf, nil), harness.StartCoreDNS(t, cf, nil)}
+	last := soaSerial(t, rs[0].DNSAddr)
+	acc := harness.Register(t, rs[0].APIURL)
+	for round := range 4 {
+		writer := rs[round%2]
+		update(t, writer.APIURL, acc, value(round))
+		want := last + 1
+		if round == 0 {
+			want++ // the registration too
+		}
+		for i, r := range rs {
+			if got := soaSerial(t, r.DNSAddr); got != want {
+				t.Fatalf("round %d: replica %d serves serial %d, want %d", round, i, got, want)
+			}
+		}
+		last = want
+		// Restart the replica that wrote: the serial is in Redis, not in it.
+		writer.Stop()
+		rs[round%2] = harness.StartCoreDNS(t, cf, nil)
+		if got := soaSerial(t, rs[round%2].DNSAddr); got != last {
+			t.Fatalf("round %d: after a restart the replica serves %d, want %d", round, got, last)
+		}
+	}
+}
