@@ -18,7 +18,7 @@ import (
 // file at open and kept current by every write, is always trusted: a name it
 // lacks is answered "not registered" without reading the file.
 //
-// The file holds six buckets, the first three keyed by subdomain:
+// The file holds seven buckets, the first three keyed by subdomain:
 //
 //	acmedns-accounts-v1  the account, JSON {"u":username, "p":bcrypt hash
 //	                     (base64), "a":[allowfrom], "c":created, "m":updated},
@@ -36,15 +36,23 @@ import (
 //	                     the counter to it, in encodeChange's form: counter,
 //	                     kind, subdomain, old and new values, tab-separated;
 //	                     the newest BoltOptions.JournalSize are kept
+//	acmedns-expiry-v1    the expiry index: for each record with a value of
+//	                     known set time, the unix seconds of the oldest such
+//	                     (8 bytes big-endian) then the subdomain -> empty
 //
 // Every registration, change of TXT values and deletion moves the counter
 // on by one and appends its change to the journal in the transaction that
 // makes it, so the serial, the journal and the records always agree; a
-// change of password or allowed networks leaves both alone.
+// change of password or allowed networks leaves both alone. Each write of
+// TXT values (and each deletion) moves the record's expiry entry in the same
+// transaction, so ExpireTXT finds the records it has work on by a cursor
+// from the index's start, without reading the others; the drops it makes
+// are changes of TXT values like any other, journaled as such.
 //
 // An account written by an earlier release reads with unknown times. A file
 // that lacks the usernames' bucket has it built from the accounts at open;
-// one that lacks the zone's serial has it set to the current Unix time.
+// one that lacks the zone's serial has it set to the current Unix time, and
+// one that lacks the expiry index has it built from the TXT values.
 type Bolt struct {
 	db    *bolt.DB
 	cache *txtCache // nil: no TXT cache

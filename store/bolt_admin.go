@@ -46,6 +46,9 @@ func (b *Bolt) Delete(ctx context.Context, subdomain string) error {
 		if err := b.journal(tx, ChangeDeleted, subdomain, values, nil); err != nil {
 			return err
 		}
+		if err := reindexExpiry(tx, key, values, nil); err != nil {
+			return err
+		}
 		for _, name := range [][]byte{accountsBucket, txtV1Bucket, txtV2Bucket} {
 			if err := tx.Bucket(name).Delete(key); err != nil {
 				return err
@@ -86,7 +89,7 @@ func (b *Bolt) ClearTXT(ctx context.Context, subdomain string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeTXT(tx, key, []Value{}); err != nil {
+		if err := writeTXT(tx, key, values, []Value{}); err != nil {
 			return err
 		}
 		return b.journal(tx, ChangeTXT, subdomain, values, nil)

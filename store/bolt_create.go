@@ -49,7 +49,7 @@ func (b *Bolt) create(ctx context.Context, rec Record) error {
 		if err := putAccount(tx, key, toBolt(rec)); err != nil {
 			return err
 		}
-		if err := writeTXT(tx, key, rec.TXT); err != nil {
+		if err := writeTXT(tx, key, nil, rec.TXT); err != nil {
 			return err
 		}
 		if err := b.journal(tx, ChangeCreated, rec.Subdomain, nil, rec.TXT); err != nil {

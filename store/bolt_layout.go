@@ -16,6 +16,7 @@ var (
 	usersBucket    = []byte("acmedns-users-v1")
 	zoneBucket     = []byte("acmedns-zone-v1")
 	journalBucket  = []byte("acmedns-journal-v1")
+	expiryBucket   = []byte("acmedns-expiry-v1")
 )
 
 // boltAccount is the JSON of an account in acmedns-accounts-v1.
@@ -34,8 +35,8 @@ type boltValue struct {
 }
 
 // initBuckets creates the buckets a database lacks, the zone's serial
-// (initZone) and, the first time it is opened by a release that keeps
-// usernames, their bucket.
+// (initZone), the expiry index (initExpiry) and, the first time it is
+// opened by a release that keeps usernames, their bucket.
 func initBuckets(tx *bolt.Tx) error {
 	for _, name := range [][]byte{accountsBucket, txtV1Bucket, txtV2Bucket} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -43,6 +44,9 @@ func initBuckets(tx *bolt.Tx) error {
 		}
 	}
 	if err := initZone(tx); err != nil {
+		return err
+	}
+	if err := initExpiry(tx); err != nil {
 		return err
 	}
 	if tx.Bucket(usersBucket) != nil {
@@ -110,9 +114,10 @@ func readTXT(tx *bolt.Tx, key []byte) ([]Value, error) {
 	return []Value{}, nil
 }
 
-// writeTXT stores the TXT values of key in acmedns-txt-v2, and drops the
-// earlier release's form.
-func writeTXT(tx *bolt.Tx, key []byte, values []Value) error {
+// writeTXT stores the TXT values of key in acmedns-txt-v2 in place of old
+// (nil for a new record), drops the earlier release's form and moves the
+// record's expiry entry.
+func writeTXT(tx *bolt.Tx, key []byte, old, values []Value) error {
 	stored := make([]boltValue, len(values))
 	for i, v := range values {
 		stored[i] = boltValue{Text: v.Text, Set: unixSeconds(v.Set)}
@@ -124,7 +129,10 @@ func writeTXT(tx *bolt.Tx, key []byte, values []Value) error {
 	if err := tx.Bucket(txtV2Bucket).Put(key, v); err != nil {
 		return err
 	}
-	return tx.Bucket(txtV1Bucket).Delete(key)
+	if err := tx.Bucket(txtV1Bucket).Delete(key); err != nil {
+		return err
+	}
+	return reindexExpiry(tx, key, old, values)
 }
 
 // readRecord reads the whole record of key, or ErrNotFound.

@@ -20,7 +20,7 @@ func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int, ma
 			return err
 		}
 		next := pushValue(values, value, keep, t, expiry(t, maxAge))
-		if err := writeTXT(tx, key, next); err != nil {
+		if err := writeTXT(tx, key, values, next); err != nil {
 			return err
 		}
 		return b.journal(tx, ChangeTXT, subdomain, values, next)

@@ -67,8 +67,8 @@ import (
 // again, at its next start or reconnection). ZRANGE BYLEX with LIMIT needs
 // Redis 6.2.
 //
-// The zone's serial and journal (see Journal) are two keys whose hash tag
-// puts them in one Cluster slot:
+// The zone's serial, journal (see Journal) and expiry index are three keys
+// whose hash tag puts them in one Cluster slot:
 //
 //	<prefix>{zone}serial   the change counter, a decimal string; its low 32
 //	                       bits are the serial. Set, when absent, to the
@@ -78,6 +78,9 @@ import (
 //	                       changes, oldest first, each in encodeChange's form
 //	                       (counter, kind, subdomain, old and new t,
 //	                       tab-separated): RPUSH, then LTRIM to the bound
+//	<prefix>{zone}expiry   a sorted set of the subdomains that have a value
+//	                       of known set time, each scored by the unix
+//	                       seconds of its oldest such value
 //
 // Register, Create, AddTXT, ClearTXT and Delete move the counter on by one
 // and append their change when they change a record; SetPassword and
@@ -95,6 +98,21 @@ import (
 // unmoved until the next change. Nor, in a Cluster, is the journal's order
 // the records' for two writes to one subdomain that race between their two
 // steps. Changes reads the counter and the journal's tail in one script.
+//
+// Create, AddTXT, ClearTXT and Delete move the record's member of the expiry
+// index (ZADD with the new oldest time, ZREM when none is left or the record
+// is gone) in the same step as the journal: in the record's own script, or
+// in a Cluster in the journal step, which is given the new oldest time.
+// ExpireTXT reads the members scored before the cutoff (ZRANGE BYSCORE) and
+// runs a script on each record that drops its values still expired (times
+// that do not count, as above, are unknown: nothing is dropped), journals
+// the drop if there was one, and moves or removes the member from what is
+// left; a record with nothing to drop is only reindexed, so replicas that
+// sweep at once journal each drop once. A record written by an earlier
+// release has no member and is swept only after its next write by this
+// release; so is, in a Cluster, one whose journal step failed, or whose
+// member two racing writes left out of order (a member scored too early
+// costs a sweep only a reindexing).
 //
 // A message on <prefix>invalidate is a subdomain, meaning "this subdomain was
 // written" (registered or updated), or "-" and a subdomain, meaning "this

@@ -39,7 +39,7 @@ func (r *Redis) remove(ctx context.Context, subdomain, prev string) (bool, error
 	mark := r.index.addMark()
 	reply, err := r.journaled(ctx, deleteScript, ChangeDeleted, subdomain, r.channel, deletedMark+subdomain)
 	r.invalidateOwn(subdomain)
-	if len(reply) != 3 {
+	if len(reply) != 4 {
 		return false, err
 	}
 	r.index.removeOwn(subdomain, mark)
@@ -47,7 +47,7 @@ func (r *Redis) remove(ctx context.Context, subdomain, prev string) (bool, error
 	// deleted the record.
 	_, lerr := r.write(ctx, listRemoveScript, r.accountsKey(), subdomain)
 	var cerr error
-	if user, _ := reply[2].(string); user != "" {
+	if user, _ := reply[3].(string); user != "" {
 		_, cerr = r.write(ctx, releaseScript, r.userKey(user), subdomain, prev)
 	}
 	return true, cmp.Or(err, lerr, cerr)

@@ -24,6 +24,11 @@ func (r *Redis) serialKey() string { return r.opts.Prefix + "{zone}serial" }
 // oldest first.
 func (r *Redis) journalKey() string { return r.opts.Prefix + "{zone}journal" }
 
+// expiryKey is the key of the expiry index, a sorted set of the subdomains
+// with a value of known set time, each scored by the unix seconds of its
+// oldest such value; the hash tag keeps it in the journal's Cluster slot.
+func (r *Redis) expiryKey() string { return r.opts.Prefix + "{zone}expiry" }
+
 // isCluster reports whether the client is a Cluster's, whose scripts cannot
 // reach the zone's keys beside a record's.
 func (r *Redis) isCluster() bool {
@@ -35,16 +40,17 @@ func (r *Redis) isCluster() bool {
 func initArg() string { return strconv.FormatUint(initialSerial(now()), 10) }
 
 // journaled runs the record script s (journaledLua) on the record of sub
-// and journals its change of kind: in the script's own call, or, in a
-// Cluster, in a journal step right after it. It returns the script's reply,
-// {old t, new t, ...}, or nil when the script changed nothing (replied 0).
-// It returns the reply beside ErrNotReplicated, and beside the error of a
-// failed journal step: the record has changed then.
+// and journals its change of kind and moves the record's expiry entry: in
+// the script's own call, or, in a Cluster, in a journal step right after
+// it. It returns the script's reply, {old t, new t, oldest, ...}, {oldest}
+// when the script changed only the expiry entry, or nil when it changed
+// nothing (replied 0). It returns the reply beside ErrNotReplicated, and
+// beside the error of a failed journal step: the record has changed then.
 func (r *Redis) journaled(ctx context.Context, s *redis.Script, kind ChangeKind, sub string, args ...any) ([]any, error) {
 	keys := []string{r.Key(sub)}
 	cluster := r.isCluster()
 	if !cluster {
-		keys = append(keys, r.serialKey(), r.journalKey())
+		keys = append(keys, r.serialKey(), r.journalKey(), r.expiryKey())
 		args = append(args, sub, initArg(), journalBound(r.opts.JournalSize))
 	}
 	res, err := r.run(ctx, s, keys, args...)
@@ -58,26 +64,41 @@ func (r *Redis) journaled(ctx context.Context, s *redis.Script, kind ChangeKind,
 		return nil, err
 	}
 	reply, ok := res.([]any)
-	if !ok || len(reply) < 2 {
+	if !ok || len(reply) != 1 && len(reply) < 3 {
 		return nil, fmt.Errorf("store: unexpected script reply %v", res)
 	}
 	if cluster {
-		old, _ := reply[0].(string)
-		new, _ := reply[1].(string)
-		if jerr := r.journalStep(ctx, kind, sub, old, new); jerr != nil && (err == nil || !errors.Is(jerr, ErrNotReplicated)) {
+		if jerr := r.clusterStep(ctx, kind, sub, reply); jerr != nil && (err == nil || !errors.Is(jerr, ErrNotReplicated)) {
 			err = jerr
 		}
 	}
 	return reply, err
 }
 
-// journalStep journals, in a Cluster, the change a record script made. If
-// that fails it leaves a gap and returns the failure.
-func (r *Redis) journalStep(ctx context.Context, kind ChangeKind, sub, old, new string) error {
+// clusterStep is a Cluster's second step after a record script's reply: the
+// journal step for a change, or the expiry entry alone for {oldest}.
+func (r *Redis) clusterStep(ctx context.Context, kind ChangeKind, sub string, reply []any) error {
+	if len(reply) == 1 {
+		oldest, _ := reply[0].(string)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
+		defer cancel()
+		_, err := r.run(ctx, reindexScript, []string{r.expiryKey()}, sub, oldest)
+		return err
+	}
+	old, _ := reply[0].(string)
+	new, _ := reply[1].(string)
+	oldest, _ := reply[2].(string)
+	return r.journalStep(ctx, kind, sub, old, new, oldest)
+}
+
+// journalStep journals, in a Cluster, the change a record script made, and
+// moves the record's expiry entry to oldest. If that fails it leaves a gap
+// and returns the failure.
+func (r *Redis) journalStep(ctx context.Context, kind ChangeKind, sub, old, new, oldest string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
 	defer cancel()
-	keys := []string{r.serialKey(), r.journalKey()}
-	_, err := r.run(ctx, journalScript, keys, string(kind), sub, old, new, initArg(), journalBound(r.opts.JournalSize))
+	keys := []string{r.serialKey(), r.journalKey(), r.expiryKey()}
+	_, err := r.run(ctx, journalScript, keys, string(kind), sub, old, new, initArg(), journalBound(r.opts.JournalSize), oldest)
 	if err == nil || errors.Is(err, ErrNotReplicated) {
 		return err
 	}

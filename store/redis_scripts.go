@@ -5,9 +5,10 @@ import "github.com/redis/go-redis/v9"
 // The write scripts. Each touches one key (KEYS[1]), so it is atomic in a
 // Cluster too; those on a registration's hash publish its invalidation.
 // Those that change the zone (journaledLua) also take, but in a Cluster, the
-// zone's serial and journal as KEYS[2] and KEYS[3], and the subdomain, the
-// counter's initial value and the journal's bound as their last three ARGV,
-// and journal the change in the same call (see Redis).
+// zone's serial, journal and expiry index as KEYS[2], KEYS[3] and KEYS[4],
+// and the subdomain, the counter's initial value and the journal's bound as
+// their last three ARGV, and journal the change and move the record's expiry
+// entry in the same call (see Redis).
 
 // recordLua returns the record's fields in the order of recordFields.
 const recordLua = `redis.call('HMGET', KEYS[1], 'u', 'p', 'a', 't', 's', 'h', 'c', 'm')`
@@ -20,8 +21,13 @@ const sumLua = `string.sub(redis.sha1hex(x), 1, 16)`
 // appends the change (kind, subdomain, old and new t) as encodeChange forms
 // it to the list at key j and keeps its newest bound entries. The counter
 // moves first: a journal step cut short leaves a gap, never a change under
-// a counter nobody sees.
+// a counter nobody sees. reindex sets the score of sub in the expiry index
+// at key z to oldest, the unix seconds of its oldest timed value, or
+// removes it when oldest is 0 (no timed value, or no record).
 const journalLua = `
+local function reindex(z, sub, oldest)
+  if tonumber(oldest) > 0 then redis.call('ZADD', z, oldest, sub) else redis.call('ZREM', z, sub) end
+end
 local function advance(s, init)
   local c = string.format('%d', tonumber(redis.call('GET', s) or init) + 1)
   redis.call('SET', s, c)
@@ -36,14 +42,32 @@ end
 `
 
 // journaledLua is journalLua and, for a script that changes the zone,
-// journalOwn: it journals the change in the script's own call when it was
-// given the zone's keys, and returns {old, new} for the caller to journal
-// otherwise (in a Cluster).
+// journalOwn: it journals the change and moves the record's expiry entry to
+// oldest (a decimal string) in the script's own call when it was given the
+// zone's keys, and returns {old, new, oldest} for the caller to do so
+// otherwise (in a Cluster). reindexOwn moves the entry alone, for a script
+// that changed nothing, and returns {oldest}. oldestOf is the oldest
+// positive time of the s field x, '0' if none.
 const journaledLua = journalLua + `
-local function journalOwn(kind, old, new)
+local function journalOwn(kind, old, new, oldest)
   local n = #ARGV
-  if #KEYS == 3 then journal(KEYS[2], KEYS[3], ARGV[n - 1], ARGV[n], kind, ARGV[n - 2], old, new) end
-  return {old, new}
+  if #KEYS == 4 then
+    journal(KEYS[2], KEYS[3], ARGV[n - 1], ARGV[n], kind, ARGV[n - 2], old, new)
+    reindex(KEYS[4], ARGV[n - 2], oldest)
+  end
+  return {old, new, oldest}
+end
+local function reindexOwn(oldest)
+  if #KEYS == 4 then reindex(KEYS[4], ARGV[#ARGV - 2], oldest) end
+  return {oldest}
+end
+local function oldestOf(x)
+  local o = 0
+  for s in string.gmatch(x, '[^ ]+') do
+    local n = tonumber(s) or 0
+    if n > 0 and (o == 0 or n < o) then o = n end
+  end
+  return string.format('%d', o)
 end
 `
 
@@ -55,7 +79,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 'p', ARGV[2], 'a', ARGV[3], 't', ARGV[4],
   's', ARGV[5], 'h', ARGV[6], 'c', ARGV[7], 'm', ARGV[8])
 redis.call('PUBLISH', ARGV[9], ARGV[10])
-return journalOwn('c', '', ARGV[4])
+return journalOwn('c', '', ARGV[4], oldestOf(ARGV[5]))
 `)
 
 // addTXTScript puts ARGV[1], set at ARGV[3], first, drops an older copy of
@@ -85,10 +109,10 @@ for i, v in ipairs(vals) do
     outs[#outs + 1] = s
   end
 end
-local t = table.concat(outv, ' ')
-redis.call('HSET', KEYS[1], 't', t, 's', table.concat(outs, ' '), 'h', sum(t), 'm', ARGV[3])
+local t, s = table.concat(outv, ' '), table.concat(outs, ' ')
+redis.call('HSET', KEYS[1], 't', t, 's', s, 'h', sum(t), 'm', ARGV[3])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
-return journalOwn('t', cur[1], t)
+return journalOwn('t', cur[1], t, oldestOf(s))
 `)
 
 // setFieldScript sets field ARGV[1] to ARGV[2] and the update time to
@@ -110,29 +134,73 @@ local old = redis.call('HGET', KEYS[1], 't') or ''
 local x = ''
 redis.call('HSET', KEYS[1], 't', x, 's', x, 'h', ` + sumLua + `, 'm', ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return journalOwn('t', old, x)
+return journalOwn('t', old, x, '0')
 `)
 
 // deleteScript deletes the record, publishes ARGV[2] (the deletion
 // payload) on ARGV[1], journals the deletion and returns {old t, empty,
-// username}; 0 when there is none.
+// '0', username}; 0 when there is none.
 var deleteScript = redis.NewScript(journaledLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local cur = redis.call('HMGET', KEYS[1], 'u', 't')
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
-local out = journalOwn('d', cur[2] or '', '')
-out[3] = cur[1] or ''
+local out = journalOwn('d', cur[2] or '', '', '0')
+out[4] = cur[1] or ''
 return out
 `)
 
 // journalScript is a Cluster's journal step, run on the zone's serial
-// (KEYS[1]) and journal (KEYS[2]) once a record script has made the change
-// of kind ARGV[1] to subdomain ARGV[2] from t ARGV[3] to ARGV[4]; ARGV[5] is
-// the counter's initial value and ARGV[6] the journal's bound. It returns
-// the new counter.
+// (KEYS[1]), journal (KEYS[2]) and expiry index (KEYS[3]) once a record
+// script has made the change of kind ARGV[1] to subdomain ARGV[2] from t
+// ARGV[3] to ARGV[4]; ARGV[5] is the counter's initial value, ARGV[6] the
+// journal's bound and ARGV[7] the record's new oldest time. It returns the
+// new counter.
 var journalScript = redis.NewScript(journalLua + `
-return journal(KEYS[1], KEYS[2], ARGV[5], ARGV[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local c = journal(KEYS[1], KEYS[2], ARGV[5], ARGV[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+reindex(KEYS[3], ARGV[2], ARGV[7])
+return c
+`)
+
+// reindexScript is a Cluster's second step after a record script that
+// changed nothing but the record's expiry entry: it sets the score of the
+// subdomain ARGV[1] in the expiry index KEYS[1] to ARGV[2] (0: removes it).
+var reindexScript = redis.NewScript(journalLua + `
+reindex(KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)
+
+// expireScript drops from the record the values set before ARGV[1] (unix
+// seconds; unknown times are kept, and the times s count only as in
+// addTXTScript), sets the update time to ARGV[2], publishes ARGV[4] on
+// ARGV[3] and journals the change if it dropped any; else it replies
+// {oldest}, after moving the expiry entry to it ('0' when there is no
+// record).
+var expireScript = redis.NewScript(journaledLua + `
+local cur = redis.call('HMGET', KEYS[1], 't', 's', 'h')
+if not cur[1] then return reindexOwn('0') end
+local function sum(x) return ` + sumLua + ` end
+local vals, times = {}, {}
+for v in string.gmatch(cur[1], '[^ ]+') do vals[#vals + 1] = v end
+if cur[2] and cur[3] == sum(cur[1]) then
+  for s in string.gmatch(cur[2], '[^ ]+') do times[#times + 1] = s end
+end
+if #times ~= #vals then times = {} end
+local cutoff = tonumber(ARGV[1])
+local outv, outs = {}, {}
+for i, v in ipairs(vals) do
+  local s = times[i] or '0'
+  local set = tonumber(s) or 0
+  if set <= 0 or set >= cutoff then
+    outv[#outv + 1] = v
+    outs[#outs + 1] = s
+  end
+end
+local t, s = table.concat(outv, ' '), table.concat(outs, ' ')
+if #outv == #vals then return reindexOwn(oldestOf(s)) end
+redis.call('HSET', KEYS[1], 't', t, 's', s, 'h', sum(t), 'm', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return journalOwn('t', cur[1], t, oldestOf(s))
 `)
 
 // gapScript moves the counter KEYS[1] on by one (from ARGV[1] when it is
