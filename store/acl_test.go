@@ -12,8 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestConformanceACL runs the conformance suite as a Redis user that holds
-// only the README's ACL rule, on a standalone server and on a Cluster.
+// TestConformanceACL runs the conformance and expiry suites as a Redis user
+// that holds only the README's ACL rule, on a standalone server and on a
+// Cluster.
 func TestConformanceACL(t *testing.T) {
 	rule := redistest.ReadmeACL(t, "test:")
 	tests := []struct {
@@ -33,6 +34,16 @@ func TestConformanceACL(t *testing.T) {
 			for _, c := range slices.Concat(suite, lifecycleSuite, listSuite) {
 				t.Run(c.name, func(t *testing.T) { c.run(t, ctx, s) })
 			}
+			t.Run("expiry", func(t *testing.T) {
+				e := expireEnv{s: s, j: s.(store.Journal), x: s.(store.Expirer), clock: newFakeClock(t)}
+				for _, c := range expireSuite {
+					t.Run(c.name, func(t *testing.T) {
+						e.clock.Advance(1000 * time.Hour)
+						drain(t, ctx, e.x)
+						c.run(t, ctx, e)
+					})
+				}
+			})
 			t.Run("survives restart", func(t *testing.T) {
 				if err := s.Register(ctx, account("durable")); err != nil {
 					t.Fatal(err)
@@ -92,7 +103,7 @@ func aclClusterBackend(t *testing.T, rule []string) (store.Store, func() store.S
 }
 
 // TestACLWaitReplicas: with wait_replicas, the README's ACL rule lets
-// writes wait for a replica.
+// writes, and a sweep of expired values, wait for a replica.
 func TestACLWaitReplicas(t *testing.T) {
 	master := redistest.Start(t)
 	redistest.StartReplica(t, master)
@@ -104,8 +115,13 @@ func TestACLWaitReplicas(t *testing.T) {
 	if err := s.Register(ctx, account("waited")); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
+	clock := newFakeClock(t)
 	if err := s.AddTXT(ctx, "waited", "v1", 2, 0); err != nil {
 		t.Fatalf("AddTXT: %v", err)
+	}
+	clock.Advance(2 * time.Hour)
+	if n, _, err := s.ExpireTXT(ctx, time.Hour, 10); err != nil || n != 1 {
+		t.Fatalf("ExpireTXT = %d, %v; want 1 change", n, err)
 	}
 }
 

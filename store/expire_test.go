@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -99,19 +101,19 @@ func redisIndexScores(t *testing.T, ctx context.Context, clock *fakeClock, s *st
 }
 
 // redisUnknownTimes: a record whose checksum h no longer matches t (an
-// earlier release rewrote t alone) has unknown times: a sweep drops nothing
-// and takes it out of the index.
+// earlier release rewrote t alone, as many values as s has times) has
+// unknown times: a sweep drops nothing and takes it out of the index.
 func redisUnknownTimes(t *testing.T, ctx context.Context, clock *fakeClock, s *store.Redis, raw redis.UniversalClient) {
 	createWith(t, ctx, s, "uk", store.Value{Text: "v1", Set: clock.Now()})
-	if err := raw.HSet(ctx, s.Key("uk"), "t", "w1 w2").Err(); err != nil {
+	if err := raw.HSet(ctx, s.Key("uk"), "t", "w1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Hour)
 	e := expireEnv{s: s, j: s, x: s, clock: clock}
 	expire(t, ctx, e, time.Hour, 10, 0, false)
 	wantScore(t, ctx, raw, "uk", time.Time{})
-	if got, err := s.FetchTXT(ctx, "uk"); err != nil || len(got) != 2 || !got[0].Set.IsZero() {
-		t.Fatalf("TXT(uk) = %v, %v; want w1 w2 of unknown times", got, err)
+	if got, err := s.FetchTXT(ctx, "uk"); err != nil || len(got) != 1 || !got[0].Set.IsZero() {
+		t.Fatalf("TXT(uk) = %v, %v; want w1 of unknown time", got, err)
 	}
 }
 
@@ -178,4 +180,46 @@ func TestBoltExpiryIndexBuilt(t *testing.T) {
 	expire(t, ctx, e, time.Hour, 10, 1, false)
 	wantChanges(t, expiredChanges(t, ctx, e, start), map[string][2]string{"built": {"new old", "new"}})
 	wantTXT(t, ctx, s, map[string]string{"built": "new", "built-unknown": "u"})
+}
+
+// TestBoltExpiryIndexEntries: the expiry index holds one entry per record
+// with a timed value, keyed by the oldest, and none for a record cleared,
+// deleted or of unknown times.
+func TestBoltExpiryIndexEntries(t *testing.T) {
+	clock := newFakeClock(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "acmedns.db")
+	s, err := store.OpenBolt(path, store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := clock.Now()
+	for _, sub := range []string{"en-clr", "en-del", "en-kept"} {
+		createWith(t, ctx, s, sub, store.Value{Text: "v1", Set: t1})
+	}
+	createWith(t, ctx, s, "en-unknown", store.Value{Text: "u"})
+	clock.Advance(time.Minute)
+	addTXT(t, ctx, s, "en-kept", "v2", 2)
+	if err := s.ClearTXT(ctx, "en-clr"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "en-del"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var keys []string
+	db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("acmedns-expiry-v1")).ForEach(func(k, _ []byte) error {
+			keys = append(keys, fmt.Sprintf("%d %s", binary.BigEndian.Uint64(k[:8]), k[8:]))
+			return nil
+		})
+	})
+	if want := []string{fmt.Sprintf("%d en-kept", t1.Unix())}; !slices.Equal(keys, want) {
+		t.Fatalf("expiry index %q; want %q", keys, want)
+	}
 }
