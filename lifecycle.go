@@ -69,6 +69,7 @@ func (a *ACMEDNS) OnStartup() error {
 	// Secondaries check the zone at once after a start or a reload, as
 	// the file plugin has them do.
 	a.notify.kick()
+	a.startSweep()
 	return nil
 }
 
@@ -88,6 +89,8 @@ func (a *ACMEDNS) startNotify() {
 func (a *ACMEDNS) OnShutdown() error {
 	endReload(false)
 	a.notify.close()
+	a.sweep.close()
+	a.sweep = nil
 	for _, f := range a.release {
 		f()
 	}

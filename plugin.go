@@ -37,6 +37,9 @@ type ACMEDNS struct {
 	// notify tells the secondaries of the transfer block about changes;
 	// nil without one.
 	notify *notifier
+	// sweep removes expired TXT values from the store; nil without
+	// txt_expire.
+	sweep *sweeper
 	// server is the server block's configuration, where OnStartup finds
 	// the transfer plugin.
 	server *dnsserver.Config

@@ -9,6 +9,8 @@ import (
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
+
+	"github.com/miekg/dns"
 )
 
 // corefileBlocks returns the ~~~ corefile blocks of a Markdown file.
@@ -47,6 +49,7 @@ func TestReadmeExamples(t *testing.T) {
 	t.Setenv("ACMEDNS_ADMIN_TOKEN", "readme-admin-token-0123456789")
 	zoneFile := regexp.MustCompile(`(?m)^\s*file\s+(\S+)`)
 	tlsFiles := regexp.MustCompile(`(?m)^\s*tls\s+(\S+)\s+(\S+)\s*$`)
+	keyFiles := regexp.MustCompile(`(?m)^\s*key file\s+(\S+)\s*$`)
 	certPath, keyPath, _ := selfSigned(t)
 	// Loopback listeners (api, prometheus, ready, health) move to free
 	// ports, so that nothing else on the machine can make an example fail.
@@ -69,6 +72,9 @@ func TestReadmeExamples(t *testing.T) {
 					t.Fatalf("writing %s: %v", m[1+i], err)
 				}
 			}
+		}
+		for _, m := range keyFiles.FindAllStringSubmatch(corefile, -1) {
+			writeDNSSECKey(t, m[1])
 		}
 		inst, err := caddy.Start(caddy.CaddyfileInput{Contents: []byte(corefile), Filepath: "Corefile", ServerTypeName: "dns"})
 		if err != nil {
@@ -104,5 +110,22 @@ func TestReadmeSections(t *testing.T) {
 		if !strings.Contains(string(b), cmd) {
 			t.Errorf("README does not show %q", cmd)
 		}
+	}
+}
+
+// writeDNSSECKey writes a new ECDSA P-256 key pair as base.key and
+// base.private, the files dnssec-keygen makes, for the zone base names.
+func writeDNSSECKey(t *testing.T, base string) {
+	t.Helper()
+	zone := strings.TrimPrefix(strings.SplitN(filepath.Base(base), "+", 2)[0], "K")
+	key := &dns.DNSKEY{Hdr: dns.RR_Header{Name: dns.Fqdn(zone), Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Flags: 257, Protocol: 3, Algorithm: dns.ECDSAP256SHA256}
+	priv, err := key.Generate(256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.WriteFile(base+".key", []byte(key.String()+"\n"), 0o644) != nil ||
+		os.WriteFile(base+".private", []byte(key.PrivateKeyString(priv)), 0o600) != nil {
+		t.Fatalf("writing the key %s", base)
 	}
 }

@@ -140,6 +140,13 @@ type CoreDNS struct {
 // the DNS port accepts connections and /health answers 200.
 func StartCoreDNS(t testing.TB, corefile string, files map[string]string) *CoreDNS {
 	t.Helper()
+	return StartCoreDNSWithin(t, corefile, files, 20*time.Second)
+}
+
+// StartCoreDNSWithin is StartCoreDNS waiting up to limit for the server
+// (a store of a million accounts takes longer to open).
+func StartCoreDNSWithin(t testing.TB, corefile string, files map[string]string, limit time.Duration) *CoreDNS {
+	t.Helper()
 	bin := binary(t, "ACMEDNS_COREDNS", "coredns", "run `make build` (make e2e does)")
 	dnsPort, apiPort := strconv.Itoa(FreePort(t)), strconv.Itoa(FreePort(t))
 	corefile = strings.NewReplacer("{DNS}", dnsPort, "{API}", apiPort).Replace(corefile)
@@ -154,7 +161,7 @@ func StartCoreDNS(t testing.TB, corefile string, files map[string]string) *CoreD
 	}
 	c := &CoreDNS{Dir: dir, DNSAddr: "127.0.0.1:" + dnsPort, APIURL: "http://127.0.0.1:" + apiPort}
 	c.Process = start(t, dir, "coredns", nil, bin, "-conf", "Corefile")
-	waitFor(t, 20*time.Second, "CoreDNS", func() bool {
+	waitFor(t, limit, "CoreDNS", func() bool {
 		conn, err := net.DialTimeout("tcp", c.DNSAddr, 100*time.Millisecond)
 		if err != nil {
 			return false

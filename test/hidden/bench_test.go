@@ -212,7 +212,7 @@ func startSeeded(t *testing.T, seed, kind string, n int) *harness.CoreDNS {
 		}
 		store = "redis " + redis.Addr
 	}
-	primary := harness.StartCoreDNS(t, primaryCorefile(store), nil)
+	primary := harness.StartCoreDNSWithin(t, primaryCorefile(store), nil, 5*time.Minute)
 	// Redis lists accounts seeded behind its back once the index load has
 	// added them to the listing: wait for a full AXFR.
 	deadline := time.Now().Add(5 * time.Minute)
