@@ -51,7 +51,8 @@ func initExpiry(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(txtV2Bucket).ForEach(func(k, v []byte) error {
+	var entries []entry
+	err = tx.Bucket(txtV2Bucket).ForEach(func(k, v []byte) error {
 		var stored []boltValue
 		if err := json.Unmarshal(v, &stored); err != nil {
 			return fmt.Errorf("store: corrupt TXT values of %q: %w", k, err)
@@ -62,11 +63,15 @@ func initExpiry(tx *bolt.Tx) error {
 				oldest = s.Set
 			}
 		}
-		if oldest == 0 {
-			return nil
+		if oldest > 0 {
+			entries = append(entries, entry{expiryKey(oldest, k), []byte{}})
 		}
-		return idx.Put(expiryKey(oldest, k), []byte{})
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return putSorted(idx, entries)
 }
 
 // ExpireTXT implements Expirer: one transaction walks acmedns-expiry-v1

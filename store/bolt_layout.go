@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,16 +57,19 @@ func initBuckets(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(accountsBucket).ForEach(func(k, v []byte) error {
+	var entries []entry
+	err = tx.Bucket(accountsBucket).ForEach(func(k, v []byte) error {
 		var a boltAccount
 		if err := json.Unmarshal(v, &a); err != nil {
 			return fmt.Errorf("store: corrupt account %q: %w", k, err)
 		}
-		if users.Get([]byte(a.Username)) != nil { // the first keeps it
-			return nil
-		}
-		return users.Put([]byte(a.Username), k)
+		entries = append(entries, entry{[]byte(a.Username), bytes.Clone(k)})
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return putSorted(users, entries) // the first account of a username keeps it
 }
 
 // getAccount reads the account of key, or ErrNotFound.
