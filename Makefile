@@ -85,6 +85,7 @@ bench: build
 	bash test/bench/attack.sh
 	cd test && ACMEDNS_PROPAGATION_UPDATES=1000 $(GO) test -count=1 -v -run '^TestPropagationDelay$$' ./replicas | grep -E 'propagation|^(ok|FAIL)'
 	cd test && ACMEDNS_SECONDARY_UPDATES=1000 $(GO) test -count=1 -v -timeout 30m -run '^TestSecondaryPropagation$$' ./hidden | grep -E 'update to|^(ok|FAIL)'
+	cd test && ACMEDNS_SECONDARY_UPDATES=500 ACMEDNS_SECONDARY_GAP=300ms $(GO) test -count=1 -v -timeout 30m -run '^TestSecondaryPropagation$$' ./hidden | grep -E 'update to|^(ok|FAIL)'
 	cd test && ACMEDNS_TRANSFER_ACCOUNTS="1000 1000000" $(GO) test -count=1 -v -timeout 30m -run '^TestTransferSize$$' ./hidden | grep -E 'accounts:|^(ok|FAIL)'
 
 

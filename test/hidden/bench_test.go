@@ -164,35 +164,45 @@ func TestTransferSize(t *testing.T) {
 			t.Run(fmt.Sprintf("%s-%d", kind, n), func(t *testing.T) {
 				primary := startSeeded(t, seed, kind, n)
 				wantRecords := 2*n + 4 // SOA, NS, A, the TXT values, SOA
+				_, anonBefore := memory(t, primary.Pid())
 				records, bytes, took := transferStats(t, primary.DNSAddr, 0)
 				if records != wantRecords {
 					t.Fatalf("AXFR of %d accounts: %d records, want %d", n, records, wantRecords)
 				}
-				rss := peakRSS(t, primary.Pid())
+				peak, anonAfter := memory(t, primary.Pid())
 				acc := harness.Register(t, primary.APIURL)
 				serial := soa(t, primary.DNSAddr)
 				update(t, primary.APIURL, acc, value(1))
 				ixfrRecords, ixfrBytes, _ := transferStats(t, primary.DNSAddr, serial)
-				t.Logf("%s, %d accounts: AXFR %d records, %.1f MB in %s (%.0f records/s); primary peak RSS %d MiB; IXFR of one update: %d records, %d bytes",
-					kind, n, records, float64(bytes)/1e6, took.Round(time.Millisecond), float64(records)/took.Seconds(), rss>>20, ixfrRecords, ixfrBytes)
+				t.Logf("%s, %d accounts: AXFR %d records, %.1f MB in %s (%.0f records/s); primary anonymous memory %d MiB before the AXFR, %d MiB after, peak RSS %d MiB; IXFR of one update: %d records, %d bytes",
+					kind, n, records, float64(bytes)/1e6, took.Round(time.Millisecond), float64(records)/took.Seconds(), anonBefore>>20, anonAfter>>20, peak>>20, ixfrRecords, ixfrBytes)
 			})
 		}
 	}
 }
 
-// peakRSS reads a process's peak resident set size in bytes.
-func peakRSS(t *testing.T, pid int) int64 {
+// memory reads a process's peak resident set (VmHWM: with bbolt it counts
+// the database file's pages that the process has mapped and read) and its
+// anonymous resident memory now (RssAnon: the heap and stacks), in bytes.
+func memory(t *testing.T, pid int) (peak, anon int64) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmHWM:":
+			peak = kb << 10
+		case "RssAnon:":
+			anon = kb << 10
 		}
 	}
-	return 0
+	return peak, anon
 }
 
 // startSeeded seeds n accounts into a new store of kind and starts the
