@@ -53,10 +53,14 @@ func (s *notifySink) count() int {
 func transferBackends(t *testing.T) map[string]string {
 	srv := redistest.Start(t)
 	nodes := redistest.StartCluster(t, 3)
+	master := redistest.Start(t)
+	redistest.StartReplica(t, master)
+	sentinel := redistest.StartSentinel(t, "acmedns", master)
 	return map[string]string{
-		"bolt":    "db " + t.TempDir() + "/acmedns.db",
-		"redis":   "redis " + srv.Addr,
-		"cluster": "redis " + nodes[0].Addr + " " + nodes[1].Addr + " " + nodes[2].Addr,
+		"bolt":     "db " + t.TempDir() + "/acmedns.db",
+		"redis":    "redis " + srv.Addr,
+		"sentinel": "redis " + sentinel.Addr + " {\n\t\t\tmaster acmedns\n\t\t}",
+		"cluster":  "redis " + nodes[0].Addr + " " + nodes[1].Addr + " " + nodes[2].Addr,
 	}
 }
 
@@ -277,4 +281,29 @@ func TestCondense(t *testing.T) {
 	if _, ok := condense(nil, false); ok {
 		t.Error("a journal that lacks changes must not condense")
 	}
+}
+
+// TestTransferAcrossReload: after a reload the new instance serves the
+// same serial, and its changes are journaled, transferred by IXFR and
+// notified as before.
+func TestTransferAcrossReload(t *testing.T) {
+	sink := startNotifySink(t)
+	p := newPorts(t)
+	corefile := p.transferCorefile(sink.addr, "db "+t.TempDir()+"/acmedns.db")
+	srv := startCoreDNS(t, corefile)
+	addr := p.dnsAddr()
+	acc := register(t, p.apiURL(), "")
+	before := soaSerial(t, addr)
+	if err := srv.reload(corefile); err != nil {
+		t.Fatal(err)
+	}
+	if got := soaSerial(t, addr); got != before {
+		t.Fatalf("after a reload the serial is %d, want %d", got, before)
+	}
+	notified := sink.count()
+	if r := acc.update(t, p.apiURL(), txtA); r.status != 200 {
+		t.Fatalf("update after the reload: %d %s", r.status, r.body)
+	}
+	checkIXFR(t, addr, before, before+1, nil, []string{acc.Subdomain + " " + txtA})
+	eventually(t, 2*time.Second, "a NOTIFY from the new instance", func() bool { return sink.count() > notified })
 }
