@@ -134,19 +134,16 @@ func singleLabel(qname, zone string) (string, bool) {
 // that a secondary checking it after a NOTIFY, from whichever replica, sees
 // the change. A store failure is SERVFAIL.
 func (a *ACMEDNS) apexSOA(ctx context.Context, q *query, m *dns.Msg) (int, error) {
-	j, ok := a.store.(store.Journal)
-	if ok {
-		ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-		serial, err := j.Serial(ctx)
-		cancel()
-		if err != nil {
-			storeErrors.WithLabelValues("serial").Inc()
-			dnsAnswers.WithLabelValues(q.server, "servfail").Inc()
-			return dns.RcodeServerFailure, plugin.Error(pluginName, err)
-		}
-		a.noteSerial(serial)
-		q.serial = serial
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	serial, err := a.store.Serial(ctx)
+	cancel()
+	if err != nil {
+		storeErrors.WithLabelValues("serial").Inc()
+		dnsAnswers.WithLabelValues(q.server, "servfail").Inc()
+		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
 	}
+	a.noteSerial(serial)
+	q.serial = serial
 	m.Answer = []dns.RR{withOwner(q.z.soaAt(q.serial), q.owner)}
 	return q.write(m)
 }

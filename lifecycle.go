@@ -8,16 +8,13 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/transfer"
-
-	"github.com/acmedns/acmedns/store"
 )
 
 // New returns the plugin for cfg. Nothing is opened until OnStartup.
 func New(cfg *Config) *ACMEDNS {
 	a := &ACMEDNS{cfg: cfg, zones: make(map[string]*zone, len(cfg.Zones))}
-	serial := uint32(time.Now().Unix())
 	for _, z := range cfg.Zones {
-		a.zones[z] = newZone(z, cfg, serial)
+		a.zones[z] = newZone(z, cfg)
 	}
 	return a
 }
@@ -61,10 +58,8 @@ func (a *ACMEDNS) OnStartup() error {
 	defer cancel()
 	if err := s.Ping(ctx); err != nil {
 		log.Warningf("store does not answer yet (DNS answers SERVFAIL, the API 503, until it does): %v", err)
-	} else if j, ok := s.(store.Journal); ok {
-		if serial, err := j.Serial(ctx); err == nil {
-			a.noteSerial(serial)
-		}
+	} else if serial, err := s.Serial(ctx); err == nil {
+		a.noteSerial(serial)
 	}
 	// Secondaries check the zone at once after a start or a reload, as
 	// the file plugin has them do.

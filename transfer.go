@@ -2,7 +2,6 @@ package acmedns
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/coredns/coredns/plugin/transfer"
@@ -20,9 +19,6 @@ const transferPage = 1000
 // of a thousand records takes longer than answering one query.
 const transferPageTimeout = 10 * time.Second
 
-// errNoJournal is returned when the store keeps no serial.
-var errNoJournal = errors.New("the store keeps no zone serial")
-
 // Transfer implements the transfer plugin's Transferer. With serial 0 it
 // streams the whole zone (AXFR): the SOA, the apex NS records, the
 // nameservers' addresses, every registered subdomain's TXT values, and the
@@ -34,38 +30,42 @@ func (a *ACMEDNS) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) 
 	if !ok {
 		return nil, transfer.ErrNotAuthoritative
 	}
-	j, ok := a.store.(store.Journal)
-	if !ok {
-		return nil, errNoJournal
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), transferPageTimeout)
 	defer cancel()
-	current, err := j.Serial(ctx)
+	kind, rrs, current, err := a.transferKind(ctx, z, serial)
 	if err != nil {
 		storeErrors.WithLabelValues("transfer").Inc()
 		return nil, err
 	}
 	a.noteSerial(current)
-	if serial != 0 && !store.SerialLess(serial, current) {
-		transfers.WithLabelValues(zone, "current").Inc()
-		return sendAll([]dns.RR{z.soaAt(current)}), nil
+	transfers.WithLabelValues(zone, kind).Inc()
+	if kind != "axfr" {
+		return sendAll(rrs), nil
 	}
-	if serial != 0 {
-		changes, now, ok, err := j.Changes(ctx, serial)
-		if err != nil {
-			storeErrors.WithLabelValues("transfer").Inc()
-			return nil, err
-		}
-		if diff, ok := condense(changes, ok); ok {
-			a.noteSerial(now)
-			transfers.WithLabelValues(zone, "ixfr").Inc()
-			return sendAll(z.incremental(serial, now, diff, a.cfg.TTL)), nil
-		}
-	}
-	transfers.WithLabelValues(zone, "axfr").Inc()
 	ch := make(chan []dns.RR, 1)
 	go a.streamZone(z, current, ch)
 	return ch, nil
+}
+
+// transferKind decides how a secondary at serial (0: none) is brought up
+// to date, and returns the zone's current serial: "current" or "ixfr" with
+// the records to send, or "axfr" to stream the whole zone.
+func (a *ACMEDNS) transferKind(ctx context.Context, z *zone, serial uint32) (kind string, rrs []dns.RR, current uint32, err error) {
+	if serial == 0 {
+		current, err = a.store.Serial(ctx)
+		return "axfr", nil, current, err
+	}
+	changes, current, ok, err := a.store.Changes(ctx, serial)
+	switch {
+	case err != nil:
+		return "", nil, 0, err
+	case !store.SerialLess(serial, current):
+		return "current", []dns.RR{z.soaAt(current)}, current, nil
+	}
+	if diff, ok := condense(changes, ok); ok {
+		return "ixfr", z.incremental(serial, current, diff, a.cfg.TTL), current, nil
+	}
+	return "axfr", nil, current, nil
 }
 
 // sendAll returns a closed channel holding rrs.

@@ -3,8 +3,6 @@ package acmedns
 import (
 	"context"
 	"time"
-
-	"github.com/acmedns/acmedns/store"
 )
 
 // sweepBatch is how many subdomains one sweep call may change.
@@ -28,11 +26,9 @@ type sweeper struct {
 	done chan struct{}
 }
 
-// startSweep starts the sweeper when txt_expire is set and the store can
-// expire values.
+// startSweep starts the sweeper when txt_expire is set.
 func (a *ACMEDNS) startSweep() {
-	e, ok := a.store.(store.Expirer)
-	if a.cfg.TXTExpire <= 0 || !ok {
+	if a.cfg.TXTExpire <= 0 {
 		return
 	}
 	s := &sweeper{stop: make(chan struct{}), done: make(chan struct{})}
@@ -46,7 +42,7 @@ func (a *ACMEDNS) startSweep() {
 			case <-s.stop:
 				return
 			case <-tick.C:
-				a.sweepOnce(e, s.stop)
+				a.sweepOnce(s.stop)
 			}
 		}
 	}()
@@ -54,10 +50,10 @@ func (a *ACMEDNS) startSweep() {
 
 // sweepOnce removes every expired value, a batch at a time, and tells the
 // secondaries when anything changed.
-func (a *ACMEDNS) sweepOnce(e store.Expirer, stop <-chan struct{}) {
+func (a *ACMEDNS) sweepOnce(stop <-chan struct{}) {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
-		n, more, err := e.ExpireTXT(ctx, a.cfg.TXTExpire, sweepBatch)
+		n, more, err := a.store.ExpireTXT(ctx, a.cfg.TXTExpire, sweepBatch)
 		cancel()
 		if n > 0 {
 			a.notify.kick()

@@ -9,14 +9,14 @@ import (
 // zone holds the static records of one zone, built once from the Corefile.
 type zone struct {
 	name  string
-	soa   *dns.SOA
+	soa   *dns.SOA            // serial 0: answers take it from the store (soaAt)
 	ns    []dns.RR            // the apex NS set
 	addrs map[string][]dns.RR // A/AAAA of nameservers inside this zone, by name
 	ents  map[string]bool     // names between the apex and a nameserver: they exist, empty
 	glue  []dns.RR            // all of addrs, for the additional section of NS answers
 }
 
-func newZone(name string, cfg *Config, serial uint32) *zone {
+func newZone(name string, cfg *Config) *zone {
 	z := &zone{name: name, addrs: map[string][]dns.RR{}, ents: map[string]bool{}}
 	mbox := cfg.Hostmaster
 	if mbox == "" {
@@ -26,7 +26,6 @@ func newZone(name string, cfg *Config, serial uint32) *zone {
 		Hdr:     dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: cfg.NegativeTTL},
 		Ns:      cfg.Nameservers[0].Name,
 		Mbox:    mbox,
-		Serial:  serial,
 		Refresh: 3600,
 		Retry:   600,
 		Expire:  604800,

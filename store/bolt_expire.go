@@ -12,8 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var _ Expirer = (*Bolt)(nil)
-
 // expiryKey is a record's key in acmedns-expiry-v1: the unix seconds of its
 // oldest timed value, 8 bytes big-endian, then the subdomain.
 func expiryKey(oldest int64, sub []byte) []byte {

@@ -8,8 +8,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var _ Journal = (*Bolt)(nil)
-
 // serialKey is the key of the change counter in acmedns-zone-v1.
 var serialKey = []byte("serial")
 

@@ -6,9 +6,14 @@ import (
 	"time"
 )
 
-// Expirer is implemented by stores that can drop expired TXT values as journaled changes of the zone.
+// Expirer is the part of Store that drops expired TXT values as journaled
+// changes of the zone.
 type Expirer interface {
-	// ExpireTXT removes, from at most limit subdomains, every TXT value set more than maxAge ago (a value of unknown time is kept), each subdomain's removal one journaled ChangeTXT that moves the serial. It returns how many subdomains it changed and whether more may be left (more is true when it stopped at limit).
+	// ExpireTXT removes, from at most limit subdomains, every TXT value set
+	// more than maxAge ago (a value of unknown time is kept), each
+	// subdomain's removal one journaled ChangeTXT that moves the serial. It
+	// returns how many subdomains it changed and whether more may be left
+	// (more is true when it stopped at limit).
 	ExpireTXT(ctx context.Context, maxAge time.Duration, limit int) (changed int, more bool, err error)
 }
 

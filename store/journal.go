@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Journal is implemented by stores that keep the zone's serial and a bounded
+// Journal is the part of Store that keeps the zone's serial and a bounded
 // journal of its recent changes, so that any replica reading the store
 // answers the same SOA and can send a secondary only what changed (IXFR).
 //

@@ -8,8 +8,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var _ Expirer = (*Redis)(nil)
-
 // ExpireTXT implements Expirer. It reads the subdomains due from the expiry
 // index (ZRANGE BYSCORE, at most limit and one more to tell whether more are
 // left) and runs expireScript on each record in turn, which drops what is

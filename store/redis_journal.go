@@ -10,8 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var _ Journal = (*Redis)(nil)
-
 // journalTimeout bounds a Cluster's journal step, which runs even when the
 // write's context is done: the record has changed by then.
 const journalTimeout = 5 * time.Second

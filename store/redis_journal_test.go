@@ -219,14 +219,9 @@ func TestRedisJournalGap(t *testing.T) {
 // what a script wrote before it failed.
 func TestRedisJournalStepFails(t *testing.T) {
 	ctx := context.Background()
-	rules := []string{"on", ">" + redistest.ACLPassword, "~*", "&*", "+@all", "-rpush"}
 	for _, e := range redisEnvs(t) {
 		t.Run(e.name, func(t *testing.T) {
-			for _, n := range e.nodes {
-				n.SetACL(rules)
-			}
-			s := e.open(t, store.RedisOptions{}, "")
-			limited := e.open(t, store.RedisOptions{}, redistest.ACLUser)
+			s, limited := deniedStores(t, e, "rpush")
 			if err := s.Register(ctx, account("failing")); err != nil {
 				t.Fatal(err)
 			}
@@ -331,14 +326,9 @@ func TestRedisJournalWaitReplicas(t *testing.T) {
 // on a standalone server the serial stays, as nothing changed.
 func TestRedisRecordStepFails(t *testing.T) {
 	ctx := context.Background()
-	rules := []string{"on", ">" + redistest.ACLPassword, "~*", "&*", "+@all", "-hset"}
 	for _, e := range redisEnvs(t) {
 		t.Run(e.name, func(t *testing.T) {
-			for _, n := range e.nodes {
-				n.SetACL(rules)
-			}
-			s := e.open(t, store.RedisOptions{}, "")
-			limited := e.open(t, store.RedisOptions{}, redistest.ACLUser)
+			s, limited := deniedStores(t, e, "hset")
 			if err := s.Register(ctx, account("refused")); err != nil {
 				t.Fatal(err)
 			}
@@ -356,4 +346,14 @@ func TestRedisRecordStepFails(t *testing.T) {
 			noChanges(t, ctx, s, before, "over the gap")
 		})
 	}
+}
+
+// deniedStores opens two stores on e: one as the default user, and one as
+// a user that may run every command but denied.
+func deniedStores(t *testing.T, e redisEnv, denied string) (s, limited *store.Redis) {
+	t.Helper()
+	for _, n := range e.nodes {
+		n.SetACL([]string{"on", ">" + redistest.ACLPassword, "~*", "&*", "+@all", "-" + denied})
+	}
+	return e.open(t, store.RedisOptions{}, ""), e.open(t, store.RedisOptions{}, redistest.ACLUser)
 }

@@ -85,6 +85,10 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
 	Close() error
+	// Journal keeps the zone's serial and its recent changes.
+	Journal
+	// Expirer drops expired TXT values as changes of the zone.
+	Expirer
 }
 
 // Cached is implemented by stores that keep TXT lookups in memory. A DNS
