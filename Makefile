@@ -28,8 +28,12 @@ run: build
 	@echo
 	cd .run && exec ../coredns -conf ../Corefile.example
 
-## deps: install what the tests need (redis-server, postgresql) when it is missing
+## deps: install what the tests need (redis-server, postgresql, and gcc for the race detector) when it is missing
 deps:
+	@command -v gcc >/dev/null 2>&1 && test -e /usr/include/stdlib.h || { \
+		echo "installing gcc and libc6-dev (the race detector needs cgo) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; }
+	@command -v gcc >/dev/null 2>&1 || { echo "gcc is still missing" >&2; exit 1; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 		echo "installing postgresql with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
@@ -62,8 +66,9 @@ vet:
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
 	$(GO) vet ./...
 
+## unit: the plugin module's tests (plugin, HTTP side, stores), under the race detector
 unit:
-	$(GO) test -count=1 -timeout 15m ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
 
 ## cli: vet and test the acmedns CLI (its own module; the tests start ./coredns, Redis and PostgreSQL)
 cli: build
@@ -71,10 +76,10 @@ cli: build
 
 ## fuzz: a short run of each fuzz target
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRegister$$' -fuzztime $(FUZZTIME) .
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeUpdate$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRegister$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeUpdate$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzServeDNS$$' -fuzztime $(FUZZTIME) .
-	$(GO) test -run '^$$' -fuzz '^FuzzAdminCreate$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzAdminCreate$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 
 ## bench: the benchmark suite (not part of test): dnsperf against the file plugin, a bare
 ## responder and acmedns on each store, 1k and 1M accounts; writes docs/benchmarks.md; then the

@@ -2,12 +2,7 @@ package acmedns
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +13,6 @@ import (
 	"github.com/acmedns/acmedns/store"
 
 	"github.com/miekg/dns"
-	"golang.org/x/crypto/bcrypt"
 )
 
 var benchRuns int
@@ -53,57 +47,6 @@ func BenchmarkServeDNS(b *testing.B) {
 				rec := dnstest.NewRecorder(&test.ResponseWriter{})
 				if code, err := a.ServeDNS(ctx, rec, m); code != dns.RcodeSuccess || err != nil {
 					b.Fatal(code, err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkUpdate compares one bcrypt comparison with a whole /update over
-// loopback HTTP (the store's write included: an fsync on the embedded store)
-// when the verified-credential cache knows the credentials and when it is off.
-// Run: go test -run '^$' -bench Update -benchtime 3s
-func BenchmarkUpdate(b *testing.B) {
-	b.Run("bcrypt-compare", func(b *testing.B) {
-		key := newPassword()
-		hash, _ := bcrypt.GenerateFromPassword([]byte(key), BcryptCost)
-		for b.Loop() {
-			if bcrypt.CompareHashAndPassword(hash, []byte(key)) != nil {
-				b.Fatal("mismatch")
-			}
-		}
-	})
-	redisAddr := redistest.Start(b).Addr
-	for _, tc := range []struct{ name, opts string }{
-		{"update-cached-bolt", ""},
-		{"update-uncached-bolt", "auth_cache 0\n"},
-		{"update-cached-redis", "redis " + redisAddr + "\n"},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			a := testPlugin(b, "acmedns auth.example.org {\napi 127.0.0.1:0\n"+tc.opts+"limits {\nauth_failures off\n}\n}")
-			srv := httptest.NewServer(newAPI(a))
-			defer srv.Close()
-			resp, err := http.Post(srv.URL+"/register", "", nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var acc account
-			json.NewDecoder(resp.Body).Decode(&acc)
-			resp.Body.Close()
-			body := `{"subdomain":"` + acc.Subdomain + `","txt":"` + txtA + `"}`
-			b.ResetTimer()
-			for b.Loop() {
-				req, _ := http.NewRequest("POST", srv.URL+"/update", strings.NewReader(body))
-				req.Header.Set("X-Api-User", acc.Username)
-				req.Header.Set("X-Api-Key", acc.Password)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Fatal(resp.Status)
 				}
 			}
 		})

@@ -192,8 +192,8 @@ func TestCoreDNSEmbeddedStore(t *testing.T) {
 	for _, m := range []string{
 		`coredns_acmedns_registrations_total{result="ok"}`,
 		`coredns_acmedns_updates_total{result="ok"}`,
-		`coredns_acmedns_dns_answers_total{result="answer",server="dns://127.0.0.1:` + p.dns + `"}`,
-		`coredns_acmedns_dns_answers_total{result="nxdomain",server="dns://127.0.0.1:` + p.dns + `"}`,
+		`coredns_acmedns_dns_answers_total{result="answer",server="dns://127.0.0.1:` + p.dns + `",view="",zone="auth.example.test."}`,
+		`coredns_acmedns_dns_answers_total{result="nxdomain",server="dns://127.0.0.1:` + p.dns + `",view="",zone="auth.example.test."}`,
 	} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("metrics lack %s", m)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -24,7 +25,15 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if zname == "" || state.QClass() != dns.ClassINET {
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
 	}
-	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), server: metrics.WithServer(ctx), serial: a.serial.Load()}
+	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), serial: a.serial.Load(),
+		labels: [3]string{metrics.WithServer(ctx), zname, metrics.WithView(ctx)}}
+	if r.Opcode != dns.OpcodeQuery {
+		// A NOTIFY or an UPDATE: acmedns's zones change through its API
+		// alone. The server answers NOTIMP, as it does for an opcode no
+		// plugin takes.
+		q.count("notimp")
+		return dns.RcodeNotImplemented, nil
+	}
 	qtype := state.QType()
 	m := new(dns.Msg)
 	m.SetReply(r)
@@ -47,12 +56,12 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	case errors.Is(err, store.ErrNotFound):
 		return a.nxdomain(ctx, q, m)
 	case err != nil:
-		storeErrors.WithLabelValues("txt").Inc()
-		dnsAnswers.WithLabelValues(q.server, "servfail").Inc()
+		countStoreError("txt")
+		q.count("servfail")
 		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
 	}
 	if qtype == dns.TypeTXT || qtype == dns.TypeANY {
-		for _, v := range a.live(values) {
+		for _, v := range store.Live(values, a.cfg.TXTExpire, time.Now()) {
 			m.Answer = append(m.Answer, &dns.TXT{
 				Hdr: dns.RR_Header{Name: q.owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: a.cfg.TTL},
 				Txt: []string{v.Text},
@@ -62,21 +71,15 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	return q.write(m)
 }
 
-// lookup returns a subdomain's TXT values: from a store's cache when it has
-// them, else from the store within the configured timeout.
+// lookup returns a subdomain's TXT values: from the store's cache when it
+// has them, else from the store within the configured timeout.
 func (a *ACMEDNS) lookup(ctx context.Context, sub string) ([]store.Value, error) {
-	cached, isCached := a.store.(store.Cached)
-	if isCached {
-		if values, hit, err := cached.CachedTXT(sub); hit {
-			return values, err
-		}
+	if values, hit, err := a.store.CachedTXT(sub); hit {
+		return values, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
-	if isCached {
-		return cached.FetchTXT(ctx, sub)
-	}
-	return a.store.TXT(ctx, sub)
+	return a.store.FetchTXT(ctx, sub)
 }
 
 // query is one question being answered inside a zone.
@@ -84,10 +87,15 @@ type query struct {
 	w      dns.ResponseWriter
 	r      *dns.Msg
 	z      *zone
-	qname  string // lower-cased, for lookups
-	owner  string // as asked, for owner names
-	server string // metrics label
-	serial uint32 // the zone's serial as last read, for negative answers
+	qname  string    // lower-cased, for lookups
+	owner  string    // as asked, for owner names
+	labels [3]string // server, zone and view, for metrics
+	serial uint32    // the zone's serial as last read, for negative answers
+}
+
+// count counts the query's answer by result.
+func (q *query) count(result string) {
+	dnsAnswers.WithLabelValues(q.labels[0], q.labels[1], q.labels[2], result).Inc()
 }
 
 // write sends m; an empty answer is NODATA with the SOA in authority.
@@ -97,7 +105,7 @@ func (q *query) write(m *dns.Msg) (int, error) {
 		result = "nodata"
 		m.Ns = []dns.RR{q.soa()}
 	}
-	dnsAnswers.WithLabelValues(q.server, result).Inc()
+	q.count(result)
 	q.w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
 }
@@ -107,7 +115,7 @@ func (a *ACMEDNS) nxdomain(ctx context.Context, q *query, m *dns.Msg) (int, erro
 	if a.cfg.Fall.Through(q.qname) {
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, q.w, q.r)
 	}
-	dnsAnswers.WithLabelValues(q.server, "nxdomain").Inc()
+	q.count("nxdomain")
 	m.Rcode = dns.RcodeNameError
 	m.Ns = []dns.RR{q.soa()}
 	q.w.WriteMsg(m)
@@ -138,8 +146,8 @@ func (a *ACMEDNS) apexSOA(ctx context.Context, q *query, m *dns.Msg) (int, error
 	serial, err := a.store.Serial(ctx)
 	cancel()
 	if err != nil {
-		storeErrors.WithLabelValues("serial").Inc()
-		dnsAnswers.WithLabelValues(q.server, "servfail").Inc()
+		countStoreError("serial")
+		q.count("servfail")
 		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
 	}
 	a.noteSerial(serial)

@@ -204,3 +204,31 @@ func TestServeDNSEmptyNonTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDNSOtherOpcodes: a NOTIFY or an UPDATE for the zone is not a
+// query: NOTIMP, returned for the server to write, whatever the name asks.
+func TestServeDNSOtherOpcodes(t *testing.T) {
+	a := testPlugin(t, handlerBlock)
+	seed(t, a, "full", "v")
+	for _, tc := range []struct {
+		name   string
+		opcode int
+		qname  string
+		qtype  uint16
+	}{
+		{"notify for the apex", dns.OpcodeNotify, "auth.example.org.", dns.TypeSOA},
+		{"notify for a subdomain", dns.OpcodeNotify, "full.auth.example.org.", dns.TypeTXT},
+		{"update", dns.OpcodeUpdate, "auth.example.org.", dns.TypeSOA},
+		{"status", dns.OpcodeStatus, "full.auth.example.org.", dns.TypeTXT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := (&test.Case{Qname: tc.qname, Qtype: tc.qtype}).Msg()
+			m.Opcode = tc.opcode
+			rec := dnstest.NewRecorder(&test.ResponseWriter{})
+			code, err := a.ServeDNS(context.Background(), rec, m)
+			if code != dns.RcodeNotImplemented || err != nil || rec.Msg != nil {
+				t.Fatalf("rcode %s, err %v, written %v; want NOTIMP unwritten", dns.RcodeToString[code], err, rec.Msg)
+			}
+		})
+	}
+}

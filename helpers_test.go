@@ -6,8 +6,12 @@ import (
 	"testing"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/acmedns/acmedns/store"
+
+	"github.com/miekg/dns"
 )
 
 // testPlugin parses an acmedns block (zone auth.example.org. unless the
@@ -59,6 +63,18 @@ func seedStore(a *ACMEDNS, subdomain string, values ...string) error {
 		}
 	}
 	return err
+}
+
+// askTXT asks a's handler for sub's TXT record and returns the rcode and
+// the number of answers.
+func askTXT(t *testing.T, a *ACMEDNS, sub string) (int, int) {
+	t.Helper()
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	a.ServeDNS(context.Background(), rec, (&test.Case{Qname: sub + ".auth.example.org.", Qtype: dns.TypeTXT}).Msg())
+	if rec.Msg == nil {
+		t.Fatalf("%s: no reply written", sub)
+	}
+	return rec.Msg.Rcode, len(rec.Msg.Answer)
 }
 
 // texts returns the text of each value.

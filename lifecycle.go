@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/transfer"
+
+	"github.com/acmedns/acmedns/internal/httpapi"
 )
 
 // New returns the plugin for cfg. Nothing is opened until OnStartup.
@@ -19,39 +24,43 @@ func New(cfg *Config) *ACMEDNS {
 	return a
 }
 
-// OnStartup opens (or shares) the store and the API listener.
+// OnStartup opens (or shares) the store and the API listeners, and starts
+// the notifier and the expiry sweeper. On failure it gives back whatever it
+// had acquired.
 func (a *ACMEDNS) OnStartup() error {
-	s, releaseStore, err := acquireStore(a.cfg)
-	if err != nil {
+	if err := a.start(); err != nil {
+		a.stop()
 		return plugin.Error(pluginName, err)
 	}
+	return nil
+}
+
+func (a *ACMEDNS) start() error {
+	s, releaseStore, err := acquireStore(a.cfg)
+	if err != nil {
+		return err
+	}
+	a.hold(releaseStore)
 	a.store = s
 	a.startNotify()
-	bcryptGate.configure(a.cfg.Limits)
-	target := &apiTarget{handler: newAPI(a), conns: a.connPolicy()}
+	a.hold(httpapi.ConfigureBcrypt(a.cfg.Limits))
+	svc := a.apiService()
+	target := &httpapi.Target{Handler: svc.API(), Conns: a.cfg.connPolicy()}
 	if a.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
 		if err != nil {
-			releaseStore()
-			return plugin.Error(pluginName, err)
+			return err
 		}
-		target.cert = &cert
+		target.Cert = &cert
 	}
-	releaseListener, err := acquireListener(a.cfg.API, target)
+	releaseListener, err := httpapi.Listen(a.cfg.API, target)
 	if err != nil {
-		releaseStore()
-		return plugin.Error(pluginName, err)
+		return err
 	}
+	a.hold(releaseListener)
 	a.target = target
-	a.release = []func(){releaseListener, releaseStore}
-	track(releaseListener)
-	track(releaseStore)
-	if err := a.startAdmin(); err != nil {
-		for _, f := range a.release {
-			f()
-		}
-		a.release = nil
-		return plugin.Error(pluginName, err)
+	if err := a.startAdmin(svc); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -65,7 +74,35 @@ func (a *ACMEDNS) OnStartup() error {
 	// the file plugin has them do.
 	a.notify.kick()
 	a.startSweep()
+	a.started.Store(true)
 	return nil
+}
+
+// apiService is the HTTP side over the instance's store: its writes
+// notify the secondaries, its store failures count in store_errors_total.
+func (a *ACMEDNS) apiService() *httpapi.Service {
+	return httpapi.NewService(a.cfg.apiConfig(), a.store, httpapi.Hooks{Changed: a.notify.kick, StoreError: countStoreError})
+}
+
+// hold records what the starting instance must give back: at its shutdown,
+// or, while a reload is under way, when the old instance learns that the
+// reload failed (caddy runs no shutdown callback of a rejected instance).
+// Each is given back once, the last acquired first.
+func (a *ACMEDNS) hold(release func()) {
+	var once sync.Once
+	f := func() { once.Do(release) }
+	a.release = append(a.release, f)
+	track(f)
+}
+
+// stop gives back everything the instance holds, the last acquired first:
+// the sweeper and the notifier stop before the store they use is released.
+func (a *ACMEDNS) stop() {
+	a.started.Store(false)
+	for i := len(a.release) - 1; i >= 0; i-- {
+		a.release[i]()
+	}
+	a.release = nil
 }
 
 // startNotify finds the server block's transfer plugin, which sends the
@@ -76,20 +113,53 @@ func (a *ACMEDNS) startNotify() {
 	}
 	if t, ok := a.server.Handler("transfer").(*transfer.Transfer); ok {
 		a.notify = newNotifier(t, a.cfg.Zones)
+		a.hold(a.notify.close)
 	}
 }
 
-// OnShutdown gives back the store and the listener; the last user closes
-// them. After a successful reload it runs on the old instance.
+// startAdmin opens (or takes over) the admin listener, when configured.
+func (a *ACMEDNS) startAdmin(svc *httpapi.Service) error {
+	if a.cfg.Admin == nil {
+		return nil
+	}
+	tokens, err := a.cfg.Admin.tokens()
+	if err != nil {
+		return err
+	}
+	target := &httpapi.Target{Handler: svc.Admin(tokens), Conns: a.cfg.connPolicy()}
+	release, err := httpapi.Listen(a.cfg.Admin.Addr, target)
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	a.hold(release)
+	a.adminTarget = target
+	return nil
+}
+
+// adminTokens returns every admin token: those of the Corefile and those
+// read from the token files now (so a reload picks up a rotated file).
+func (ac *AdminConfig) tokens() ([]string, error) {
+	tokens := append([]string(nil), ac.Tokens...)
+	for _, p := range ac.TokenFiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("admin token_file: %w", err)
+		}
+		t := strings.TrimSpace(string(b))
+		if len(t) < minAdminToken || strings.ContainsAny(t, " \t\r\n") {
+			return nil, fmt.Errorf("admin token_file %s: want one token of at least %d characters", p, minAdminToken)
+		}
+		tokens = append(tokens, t)
+	}
+	return tokens, nil
+}
+
+// OnShutdown gives back what the instance holds; the last user of the
+// store and of a listener closes it. After a successful reload it runs on
+// the old instance.
 func (a *ACMEDNS) OnShutdown() error {
 	endReload(false)
-	a.notify.close()
-	a.sweep.close()
-	a.sweep = nil
-	for _, f := range a.release {
-		f()
-	}
-	a.release = nil
+	a.stop()
 	return nil
 }
 
@@ -100,21 +170,24 @@ func (a *ACMEDNS) OnRestart() error {
 }
 
 // OnRestartFailed runs on the old instance when a reload failed: what the
-// new instance acquired is given back and the old API handler serves again.
+// new instance acquired is given back (its sweeper and notifier stop, the
+// bcrypt bounds it set are restored) and the old API handlers serve again.
 func (a *ACMEDNS) OnRestartFailed() error {
 	endReload(true)
 	if a.target != nil {
-		activate(a.cfg.API, a.target)
+		httpapi.Activate(a.cfg.API, a.target)
 	}
 	if a.adminTarget != nil {
-		activate(a.cfg.Admin.Addr, a.adminTarget)
+		httpapi.Activate(a.cfg.Admin.Addr, a.adminTarget)
 	}
 	return nil
 }
 
-// Ready implements the ready plugin's Readiness: true once the store answers.
+// Ready implements the ready plugin's Readiness: true once the instance has
+// started and its store answers. The ready plugin asks from its own
+// goroutine, maybe while OnStartup runs: started orders the two.
 func (a *ACMEDNS) Ready() bool {
-	if a.store == nil {
+	if !a.started.Load() {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Timeout)
@@ -122,28 +195,46 @@ func (a *ACMEDNS) Ready() bool {
 	return a.store.Ping(ctx) == nil
 }
 
-// startAdmin opens (or takes over) the admin listener, when configured.
-func (a *ACMEDNS) startAdmin() error {
-	if a.cfg.Admin == nil {
-		return nil
+// Reloads. Caddy discards a new instance whose start fails without running
+// its shutdown callbacks, so what its OnStartup acquired is recorded here
+// while a reload is under way and given back if the old instance learns that
+// the reload failed.
+
+var (
+	reloadMu  sync.Mutex
+	reloading bool
+	pending   []func()
+)
+
+// beginReload marks the start of a reload (old instance's OnRestart).
+func beginReload() {
+	reloadMu.Lock()
+	defer reloadMu.Unlock()
+	if !reloading {
+		reloading, pending = true, nil
 	}
-	tokens, err := a.cfg.Admin.adminTokens()
-	if err != nil {
-		return err
-	}
-	target := &apiTarget{handler: newAdminAPI(a, tokens), conns: a.connPolicy()}
-	release, err := acquireListener(a.cfg.Admin.Addr, target)
-	if err != nil {
-		return fmt.Errorf("admin: %w", err)
-	}
-	a.adminTarget = target
-	a.release = append(a.release, release)
-	track(release)
-	return nil
 }
 
-// connPolicy is the connection bounds of this instance's listeners.
-func (a *ACMEDNS) connPolicy() connPolicy {
-	l := a.cfg.Limits
-	return connPolicy{max: l.Connections, perClient: l.ClientConnections, exempt: a.cfg.TrustedProxies}
+// track records what a starting instance acquired.
+func track(release func()) {
+	reloadMu.Lock()
+	defer reloadMu.Unlock()
+	if reloading {
+		pending = append(pending, release)
+	}
+}
+
+// endReload closes the reload: on failure the new instances' acquisitions
+// are given back, the last acquired first.
+func endReload(failed bool) {
+	reloadMu.Lock()
+	rel := pending
+	reloading, pending = false, nil
+	reloadMu.Unlock()
+	if !failed {
+		return
+	}
+	for i := len(rel) - 1; i >= 0; i-- {
+		rel[i]()
+	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acmedns/acmedns/internal/httpapi"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns the cert and key
@@ -90,7 +92,7 @@ func TestAPISlowClient(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.Write([]byte("POST /update HTTP/1.1\r\nHost: x\r\n"))
-	conn.SetReadDeadline(time.Now().Add(readHeaderTimeout + 5*time.Second))
+	conn.SetReadDeadline(time.Now().Add(httpapi.ReadHeaderTimeout + 5*time.Second))
 	if _, err := io.ReadAll(conn); err != nil {
 		t.Fatalf("connection with unfinished headers was held open: %v", err)
 	}

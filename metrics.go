@@ -7,28 +7,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Metrics, exported by the prometheus plugin. No label carries a name.
+// Metrics of the DNS side and the store, exported by the prometheus plugin
+// (the HTTP side's are in internal/httpapi). No label carries a name.
 var (
-	registrations = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "registrations_total",
-		Help:      "Counter of POST /register calls by result.",
-	}, []string{"result"})
-
-	updates = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "updates_total",
-		Help:      "Counter of POST /update calls by result.",
-	}, []string{"result"})
-
 	dnsAnswers = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "dns_answers_total",
-		Help:      "Counter of DNS answers for acmedns zones by result (answer, nodata, nxdomain, servfail).",
-	}, []string{"server", "result"})
+		Help:      "Counter of DNS answers for acmedns zones by server, zone, view and result (answer, nodata, nxdomain, servfail, notimp).",
+	}, []string{"server", "zone", "view", "result"})
 
 	cacheLookups = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
@@ -58,27 +45,6 @@ var (
 		Help:      "Counter of NOTIFY rounds to a zone's secondaries, by zone and result (sent, failed).",
 	}, []string{"zone", "result"})
 
-	apiRejections = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "api_rejections_total",
-		Help:      "Counter of API requests and connections refused by a limit, by reason (rate_limit, busy, connections).",
-	}, []string{"reason"})
-
-	authentications = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "authentications_total",
-		Help:      "Counter of API authentications by path (cached, bcrypt, failed).",
-	}, []string{"path"})
-
-	bcryptSlotsInUse = promauto.NewGauge(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "bcrypt_slots_in_use",
-		Help:      "Number of bcrypt operations running now, process-wide.",
-	})
-
 	_ = promauto.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
@@ -102,19 +68,5 @@ var (
 	cacheMisses = cacheLookups.WithLabelValues("miss")
 )
 
-// Metrics of the account lifecycle.
-var (
-	adminCalls = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "admin_requests_total",
-		Help:      "Counter of admin API requests by action (list, show, create, delete, rotate, allowfrom, clear, unauthorized) and result (ok or the error code).",
-	}, []string{"action", "result"})
-
-	unregistrations = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: pluginName,
-		Name:      "unregistrations_total",
-		Help:      "Counter of POST /unregister calls by result.",
-	}, []string{"result"})
-)
+// countStoreError counts a failed store call by operation.
+func countStoreError(op string) { storeErrors.WithLabelValues(op).Inc() }

@@ -1,13 +1,10 @@
 package acmedns
 
 import (
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/coredns/coredns/plugin/transfer"
-
-	"github.com/acmedns/acmedns/store"
 )
 
 // notifyInterval is the shortest time between two rounds of NOTIFY: the
@@ -25,6 +22,8 @@ type notifier struct {
 	xfer  *transfer.Transfer
 	zones []string
 
+	stop chan struct{} // closed by close: a waiting round gives up
+
 	mu       sync.Mutex
 	pending  bool // a change not yet announced
 	running  bool // a goroutine is sending
@@ -33,7 +32,7 @@ type notifier struct {
 }
 
 func newNotifier(xfer *transfer.Transfer, zones []string) *notifier {
-	return &notifier{xfer: xfer, zones: zones}
+	return &notifier{xfer: xfer, zones: zones, stop: make(chan struct{})}
 }
 
 // kick announces a change: at once when no round ran lately, else at the
@@ -54,14 +53,13 @@ func (n *notifier) kick() {
 	}
 }
 
-// close stops further rounds; one in flight finishes.
+// close stops further rounds: a goroutine waiting for the next interval
+// ends at once, one sending a round ends after it. It is called once.
 func (n *notifier) close() {
-	if n == nil {
-		return
-	}
 	n.mu.Lock()
 	n.closed = true
 	n.mu.Unlock()
+	close(n.stop)
 }
 
 func (n *notifier) run() {
@@ -75,7 +73,10 @@ func (n *notifier) run() {
 		n.pending = false
 		n.mu.Unlock()
 		n.round()
-		time.Sleep(notifyInterval)
+		select {
+		case <-n.stop:
+		case <-time.After(notifyInterval):
+		}
 	}
 }
 
@@ -98,14 +99,4 @@ func (n *notifier) round() {
 			log.Warningf("NOTIFY for %s: %v", z, err)
 		}
 	}
-}
-
-// changed is called after each store write that may have changed the zone:
-// one that succeeded, or failed in a way that does not prove nothing was
-// written. It tells the secondaries.
-func (a *ACMEDNS) changed(err error) {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrUsernameTaken) {
-		return
-	}
-	a.notify.kick()
 }

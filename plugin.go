@@ -12,6 +12,7 @@ import (
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 
+	"github.com/acmedns/acmedns/internal/httpapi"
 	"github.com/acmedns/acmedns/store"
 )
 
@@ -24,13 +25,15 @@ type ACMEDNS struct {
 	cfg  *Config
 	// zones holds the precomputed static records of each zone.
 	zones map[string]*zone
-	// store is set in OnStartup, before any query or request is served.
-	store store.Store
+	// store is set in OnStartup, before the servers start; started says
+	// so to the ready plugin's goroutine.
+	store   store.Store
+	started atomic.Bool
 	// target is what this instance serves on the API listener, and
 	// adminTarget on the admin listener (nil without one).
-	target      *apiTarget
-	adminTarget *apiTarget
-	// release gives back what OnStartup acquired.
+	target      *httpapi.Target
+	adminTarget *httpapi.Target
+	// release gives back what OnStartup acquired, the last first.
 	release []func()
 	// serial is the zone's serial as last read from the store.
 	serial atomic.Uint32
@@ -59,15 +62,36 @@ type Config struct {
 	NegativeTTL    uint32        // SOA TTL and MINIMUM, so the negative caching TTL
 	TXTLimit       int           // TXT values kept per subdomain
 	TXTExpire      time.Duration // values older than this are not served; 0: kept until replaced
-	Registration   Registration
+	Timeout        time.Duration // bound on each store call made for a DNS query, and of /health's
+	Fall           fall.F
+	Registration   httpapi.Registration // who may call POST /register
 	TrustedProxies []netip.Prefix
 	CORS           []string
-	Timeout        time.Duration // bound on each store call made for a DNS query
-	Fall           fall.F
-	Limits         Limits       // what the API may cost
-	AuthCache      AuthCache    // verified-credential cache
-	Audit          bool         // one log line per state change and refused authentication
-	Admin          *AdminConfig // nil: no admin API
+	Limits         httpapi.Limits    // what the API may cost
+	AuthCache      httpapi.AuthCache // verified-credential cache
+	Audit          bool              // one log line per state change and refused authentication
+	Admin          *AdminConfig      // nil: no admin API
+}
+
+// apiConfig is what the HTTP side needs of the block.
+func (c *Config) apiConfig() httpapi.Config {
+	return httpapi.Config{
+		Zone:           c.Zones[0],
+		CORS:           c.CORS,
+		Registration:   c.Registration,
+		TrustedProxies: c.TrustedProxies,
+		Timeout:        c.Timeout,
+		TXTLimit:       c.TXTLimit,
+		TXTExpire:      c.TXTExpire,
+		Limits:         c.Limits,
+		AuthCache:      c.AuthCache,
+		Audit:          c.Audit,
+	}
+}
+
+// connPolicy is the connection bounds of the block's listeners.
+func (c *Config) connPolicy() httpapi.ConnPolicy {
+	return httpapi.ConnPolicy{Max: c.Limits.Connections, PerClient: c.Limits.ClientConnections, Exempt: c.TrustedProxies}
 }
 
 // Nameserver is one NS target of the zones, with the addresses served for it
@@ -75,13 +99,6 @@ type Config struct {
 type Nameserver struct {
 	Name  string
 	Addrs []netip.Addr
-}
-
-// Registration says who may call POST /register.
-type Registration struct {
-	Closed bool           // no /register at all: 404
-	Allow  []netip.Prefix // when set, only these source networks; others get 403
-	Tokens []string       // when set, /register only under /<token>/
 }
 
 // Defaults used when the Corefile does not say otherwise.

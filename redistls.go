@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
-
-	"github.com/coredns/caddy"
-	"github.com/coredns/coredns/core/dnsserver"
 )
 
 // RedisTLS is the tls and tls_server_name options of the redis block. There
@@ -19,53 +15,6 @@ type RedisTLS struct {
 	CA         string // PEM file of the CAs to trust; "": the system roots
 	Cert, Key  string // PEM client certificate and key, for mutual TLS; "": none
 	ServerName string // name to verify; "": the host of the first address
-}
-
-// parseRedisTLS reads "tls [CA_FILE [CERT_FILE KEY_FILE]]". Relative paths
-// are taken from the root plugin's directory; the files are read at start.
-func parseRedisTLS(c *caddy.Controller, r *RedisConfig) error {
-	args := c.RemainingArgs()
-	if len(args) == 2 || len(args) > 3 {
-		return c.Err("redis tls: want [CA_FILE [CERT_FILE KEY_FILE]]")
-	}
-	for _, a := range args {
-		if a == "" {
-			return c.Err("redis tls: empty file name")
-		}
-	}
-	if r.TLS == nil {
-		r.TLS = &RedisTLS{}
-	}
-	paths := []*string{&r.TLS.CA, &r.TLS.Cert, &r.TLS.Key}
-	root := dnsserver.GetConfig(c).Root
-	for i, a := range args {
-		if root != "" && !filepath.IsAbs(a) {
-			a = filepath.Join(root, a)
-		}
-		*paths[i] = a
-	}
-	return nil
-}
-
-// parseRedisServerName reads "tls_server_name NAME".
-func parseRedisServerName(c *caddy.Controller, r *RedisConfig) error {
-	args := c.RemainingArgs()
-	if len(args) != 1 || args[0] == "" {
-		return c.ArgErr()
-	}
-	if r.TLS == nil {
-		r.TLS = &RedisTLS{}
-	}
-	r.TLS.ServerName = args[0]
-	return nil
-}
-
-// checkRedisTLS validates the TLS options once the block is read.
-func checkRedisTLS(c *caddy.Controller, seen map[string]bool) error {
-	if seen["tls_server_name"] && !seen["tls"] {
-		return c.Err("redis tls_server_name needs tls")
-	}
-	return nil
 }
 
 // config returns the client TLS configuration for a client of addrs, reading

@@ -15,6 +15,7 @@ import (
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 
+	"github.com/acmedns/acmedns/internal/httpapi"
 	"github.com/acmedns/acmedns/store"
 
 	"github.com/miekg/dns"
@@ -55,8 +56,8 @@ func parse(c *caddy.Controller) (*Config, error) {
 		NegativeTTL: DefaultNegativeTTL,
 		TXTLimit:    DefaultTXTLimit,
 		Timeout:     DefaultTimeout,
-		Limits:      defaultLimits(),
-		AuthCache:   AuthCache{TTL: DefaultAuthCacheTTL, Entries: DefaultAuthCacheEntries},
+		Limits:      httpapi.DefaultLimits(),
+		AuthCache:   httpapi.AuthCache{TTL: httpapi.DefaultAuthCacheTTL, Entries: httpapi.DefaultAuthCacheEntries},
 		Audit:       true,
 	}
 	cfg.Zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
@@ -256,113 +257,6 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 	return nil
 }
 
-func parseRedis(c *caddy.Controller, cfg *Config) error {
-	args := c.RemainingArgs()
-	if len(args) == 0 {
-		return c.Err("redis needs at least one ADDRESS")
-	}
-	for _, a := range args {
-		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
-			return c.Errf("redis: invalid address %q, want HOST:PORT", a)
-		}
-	}
-	r := defaultRedisConfig(args)
-	textOpts := map[string]*string{
-		"username": &r.Username, "password": &r.Password, "master": &r.MasterName, "prefix": &r.Prefix,
-		"sentinel_username": &r.SentinelUsername, "sentinel_password": &r.SentinelPassword,
-	}
-	durations := map[string]*time.Duration{
-		"dial_timeout": &r.DialTimeout, "read_timeout": &r.ReadTimeout, "write_timeout": &r.WriteTimeout,
-	}
-	// A block may follow the addresses on this line. Without one, NextBlock
-	// (already inside the acmedns block) would take the next acmedns option
-	// as a redis property: peek on a copy of the dispenser first.
-	peek := c.Dispenser
-	hasBlock := peek.NextArg() && peek.Val() == "{"
-	seen := map[string]bool{}
-	for hasBlock && c.NextBlock() {
-		opt := c.Val()
-		if seen[opt] {
-			return c.Errf("redis %s specified more than once", opt)
-		}
-		seen[opt] = true
-		switch opt {
-		case "username", "password", "sentinel_username", "sentinel_password", "master", "prefix":
-			v := c.RemainingArgs()
-			if len(v) != 1 {
-				return c.ArgErr()
-			}
-			*textOpts[opt] = v[0]
-		case "db":
-			n, err := intArg(c, "redis db", 0, 1<<20)
-			if err != nil {
-				return err
-			}
-			r.DB = n
-		case "pool_size":
-			n, err := intArg(c, "redis pool_size", 1, 1<<16)
-			if err != nil {
-				return err
-			}
-			r.PoolSize = n
-		case "cache":
-			n, err := intArg(c, "redis cache", 0, 10_000_000)
-			if err != nil {
-				return err
-			}
-			r.CacheSize = n
-		case "wait_replicas":
-			v := c.RemainingArgs()
-			if len(v) < 1 || len(v) > 2 {
-				return c.ArgErr()
-			}
-			n, err := strconv.Atoi(v[0])
-			if err != nil || n < 1 || n > 100 {
-				return c.Errf("redis wait_replicas: want 1 to 100 replicas, got %q", v[0])
-			}
-			r.WaitReplicas = n
-			if len(v) == 2 {
-				d, err := time.ParseDuration(v[1])
-				if err != nil || d <= 0 {
-					return c.Errf("redis wait_replicas: want a positive duration, got %q", v[1])
-				}
-				r.WaitTimeout = d
-			}
-		case "tls":
-			if err := parseRedisTLS(c, r); err != nil {
-				return err
-			}
-		case "tls_server_name":
-			if err := parseRedisServerName(c, r); err != nil {
-				return err
-			}
-		case "dial_timeout", "read_timeout", "write_timeout":
-			v := c.RemainingArgs()
-			if len(v) != 1 {
-				return c.ArgErr()
-			}
-			d, err := time.ParseDuration(v[0])
-			if err != nil || d <= 0 {
-				return c.Errf("redis %s: want a positive duration, got %q", opt, v[0])
-			}
-			*durations[opt] = d
-		default:
-			return c.Errf("unknown redis property %q", opt)
-		}
-	}
-	if r.WaitReplicas > 0 && r.WaitTimeout >= r.ReadTimeout {
-		return c.Errf("redis wait_replicas: the timeout (%s) must be shorter than read_timeout (%s)", r.WaitTimeout, r.ReadTimeout)
-	}
-	if r.MasterName == "" && (r.SentinelUsername != "" || r.SentinelPassword != "") {
-		return c.Err("redis: sentinel_username and sentinel_password need master")
-	}
-	if err := checkRedisTLS(c, seen); err != nil {
-		return err
-	}
-	cfg.Redis = r
-	return nil
-}
-
 // intArg reads exactly one integer argument in [lo, hi].
 func intArg(c *caddy.Controller, name string, lo, hi int) (int, error) {
 	args := c.RemainingArgs()
@@ -380,29 +274,13 @@ func intArg(c *caddy.Controller, name string, lo, hi int) (int, error) {
 func prefixes(args []string) ([]netip.Prefix, error) {
 	out := make([]netip.Prefix, 0, len(args))
 	for _, s := range args {
-		p, err := parsePrefix(s)
+		p, err := httpapi.ParsePrefix(s)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// parsePrefix parses one CIDR (a prefix length is required); brackets around
-// the address are dropped. Host bits are kept as written ("10.0.0.1/8").
-func parsePrefix(s string) (netip.Prefix, error) {
-	clean := strings.NewReplacer("[", "", "]", "").Replace(s)
-	p, err := netip.ParsePrefix(clean)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("invalid CIDR %q", s)
-	}
-	// Client addresses are compared unmapped, so an IPv4-mapped prefix
-	// ("::ffff:10.0.0.0/104") becomes the IPv4 prefix it means.
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
-	return p, nil
 }
 
 // mailbox turns an e-mail address or a domain-style mailbox into an SOA

@@ -14,6 +14,8 @@ import (
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+
+	"github.com/acmedns/acmedns/internal/httpapi"
 )
 
 // testZone is the server block key the parse tests run under.
@@ -82,8 +84,8 @@ func TestParse(t *testing.T) {
 			NegativeTTL: 60,
 			TXTLimit:    2,
 			Timeout:     500 * time.Millisecond,
-			Limits:      defaultLimits(),
-			AuthCache:   AuthCache{TTL: 10 * time.Minute, Entries: 10000},
+			Limits:      httpapi.DefaultLimits(),
+			AuthCache:   httpapi.AuthCache{TTL: 10 * time.Minute, Entries: 10000},
 			Audit:       true,
 		}
 	}

@@ -34,7 +34,7 @@ func (a *ACMEDNS) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) 
 	defer cancel()
 	kind, rrs, current, err := a.transferKind(ctx, z, serial)
 	if err != nil {
-		storeErrors.WithLabelValues("transfer").Inc()
+		countStoreError("transfer")
 		return nil, err
 	}
 	a.noteSerial(current)
@@ -92,7 +92,7 @@ func (a *ACMEDNS) streamZone(z *zone, serial uint32, ch chan<- []dns.RR) {
 		recs, next, err := a.store.List(ctx, after, transferPage)
 		cancel()
 		if err != nil {
-			storeErrors.WithLabelValues("transfer").Inc()
+			countStoreError("transfer")
 			log.Errorf("transfer of %s aborted: %v", z.name, err)
 			return
 		}

@@ -307,3 +307,26 @@ func TestTransferAcrossReload(t *testing.T) {
 	checkIXFR(t, addr, before, before+1, nil, []string{acc.Subdomain + " " + txtA})
 	eventually(t, 2*time.Second, "a NOTIFY from the new instance", func() bool { return sink.count() > notified })
 }
+
+// TestNotifyToPrimary: a NOTIFY sent to acmedns's zone (acmedns is a
+// primary, its zone changes through the API alone) is answered NOTIMP over
+// UDP and TCP, not as a query.
+func TestNotifyToPrimary(t *testing.T) {
+	p := newPorts(t)
+	startCoreDNS(t, p.corefile("db "+t.TempDir()+"/acmedns.db"))
+	acc := register(t, p.apiURL(), "")
+	for _, proto := range []string{"udp", "tcp"} {
+		for _, name := range []string{zoneName, acc.Subdomain + "." + zoneName} {
+			m := new(dns.Msg)
+			m.SetNotify(name)
+			c := &dns.Client{Net: proto, Timeout: 3 * time.Second}
+			resp, _, err := c.Exchange(m, p.dnsAddr())
+			if err != nil {
+				t.Fatalf("%s NOTIFY %s: %v", proto, name, err)
+			}
+			if resp.Rcode != dns.RcodeNotImplemented || resp.Opcode != dns.OpcodeNotify || len(resp.Answer) != 0 {
+				t.Errorf("%s NOTIFY %s: %s opcode %d, %d answers; want NOTIMP", proto, name, dns.RcodeToString[resp.Rcode], resp.Opcode, len(resp.Answer))
+			}
+		}
+	}
+}

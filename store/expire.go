@@ -43,11 +43,38 @@ func oldestSet(values []Value) int64 {
 // unexpired returns the values of values set at or after cutoff (unix
 // seconds) or at an unknown time, in their order.
 func unexpired(values []Value, cutoff int64) []Value {
+	oldest := fromUnix(cutoff)
 	out := make([]Value, 0, len(values))
 	for _, v := range values {
-		if s := unixSeconds(v.Set); s == 0 || s >= cutoff {
+		if !v.Expired(oldest) {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// Expired reports whether v was set before oldest. A value of unknown time
+// (written by an earlier release) never expires, as acme-dns would serve it.
+func (v Value) Expired(oldest time.Time) bool { return !v.Set.IsZero() && v.Set.Before(oldest) }
+
+// Live returns the values of values that txt_expire maxAge still serves at
+// now: all of them when maxAge is not positive, else those not expired. It
+// allocates only when it drops one.
+func Live(values []Value, maxAge time.Duration, now time.Time) []Value {
+	if maxAge <= 0 {
+		return values
+	}
+	oldest := now.Add(-maxAge)
+	for i, v := range values {
+		if v.Expired(oldest) {
+			out := append([]Value(nil), values[:i]...)
+			for _, w := range values[i+1:] {
+				if !w.Expired(oldest) {
+					out = append(out, w)
+				}
+			}
+			return out
+		}
+	}
+	return values
 }

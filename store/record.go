@@ -72,7 +72,7 @@ func pushValue(values []Value, v string, keep int, now, oldest time.Time) []Valu
 		if len(out) == keep {
 			break
 		}
-		if old.Text == v || !oldest.IsZero() && !old.Set.IsZero() && old.Set.Before(oldest) {
+		if old.Text == v || !oldest.IsZero() && old.Expired(oldest) {
 			continue
 		}
 		out = append(out, old)

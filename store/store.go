@@ -81,6 +81,8 @@ type Store interface {
 	// first (empty, not nil, when none is set), or ErrNotFound. The caller
 	// must not modify the slice, which a cache may share.
 	TXT(ctx context.Context, subdomain string) ([]Value, error)
+	// Cached is TXT in two steps, for the DNS path.
+	Cached
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
@@ -91,9 +93,9 @@ type Store interface {
 	Expirer
 }
 
-// Cached is implemented by stores that keep TXT lookups in memory. A DNS
-// query tries CachedTXT first, which never waits, and only on a miss pays
-// for a deadline and FetchTXT.
+// Cached is the part of Store that answers TXT lookups from memory when it
+// can. A DNS query tries CachedTXT first, which never waits, and only on a
+// miss pays for a deadline and FetchTXT.
 type Cached interface {
 	// CachedTXT answers a lookup from memory; hit is false when it cannot.
 	CachedTXT(subdomain string) (values []Value, hit bool, err error)

@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// capListener bounds the API's concurrent connections, in all and per
+// client address (IPv6 by /64; the proxies in trusted_proxies are exempt
+// from the per-client bound, as every client behind them shares their
+// address). A connection beyond a bound is accepted and closed at once, so
+// it neither waits in the kernel's backlog nor holds a file descriptor the
+// DNS server may need.
+type capListener struct {
+	net.Listener
+	policy atomic.Pointer[ConnPolicy] // set on every (re)configuration
+	open   atomic.Int64
+
+	mu       sync.Mutex
+	perPeer  map[netip.Addr]int
+	rejected func() // counts a refused connection
+}
+
+// ConnPolicy is how many connections a configuration allows.
+type ConnPolicy struct {
+	Max       int            // concurrent connections in all
+	PerClient int            // of one client address (IPv6 by /64)
+	Exempt    []netip.Prefix // peers not bounded per client (trusted proxies)
+}
+
+func newCapListener(ln net.Listener, p ConnPolicy) *capListener {
+	l := &capListener{Listener: ln, perPeer: map[netip.Addr]int{}}
+	l.policy.Store(&p)
+	l.rejected = func() { apiRejections.WithLabelValues("connections").Inc() }
+	return l
+}
+
+// Accept implements net.Listener.
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if cc, ok := l.admit(c); ok {
+			return cc, nil
+		}
+		c.Close()
+		l.rejected()
+	}
+}
+
+// admit counts c in, unless a bound is reached.
+func (l *capListener) admit(c net.Conn) (net.Conn, bool) {
+	p := l.policy.Load()
+	if l.open.Add(1) > int64(p.Max) {
+		l.open.Add(-1)
+		return nil, false
+	}
+	cc := &cappedConn{Conn: c, l: l}
+	peer := addrOf(c.RemoteAddr().String())
+	if peer.IsValid() && !contains(p.Exempt, peer) {
+		key := clientKey(peer)
+		l.mu.Lock()
+		if l.perPeer[key] >= p.PerClient {
+			l.mu.Unlock()
+			l.open.Add(-1)
+			return nil, false
+		}
+		l.perPeer[key]++
+		l.mu.Unlock()
+		cc.peer = key
+	}
+	return cc, true
+}
+
+func (l *capListener) release(peer netip.Addr) {
+	l.open.Add(-1)
+	if !peer.IsValid() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perPeer[peer]--; l.perPeer[peer] <= 0 {
+		delete(l.perPeer, peer)
+	}
+}
+
+type cappedConn struct {
+	net.Conn
+	l    *capListener
+	peer netip.Addr // invalid: not counted per client
+	once sync.Once
+}
+
+// Close implements net.Conn; the slot is given back once.
+func (c *cappedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.release(c.peer) })
+	return err
+}

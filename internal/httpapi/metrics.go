@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics of the HTTP side, exported by the prometheus plugin beside the
+// plugin's own. No label carries a name or a secret.
+var (
+	registrations = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "registrations_total",
+		Help:      "Counter of POST /register calls by result.",
+	}, []string{"result"})
+
+	updates = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "updates_total",
+		Help:      "Counter of POST /update calls by result.",
+	}, []string{"result"})
+
+	apiRejections = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "api_rejections_total",
+		Help:      "Counter of API requests and connections refused by a limit, by reason (rate_limit, busy, connections).",
+	}, []string{"reason"})
+
+	authentications = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "authentications_total",
+		Help:      "Counter of API authentications by path (cached, bcrypt, failed).",
+	}, []string{"path"})
+
+	bcryptSlotsInUse = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "bcrypt_slots_in_use",
+		Help:      "Number of bcrypt operations running now, process-wide.",
+	})
+
+	adminCalls = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "admin_requests_total",
+		Help:      "Counter of admin API requests by action (list, show, create, delete, rotate, allowfrom, clear, unauthorized) and result (ok or the error code).",
+	}, []string{"action", "result"})
+
+	unregistrations = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "unregistrations_total",
+		Help:      "Counter of POST /unregister calls by result.",
+	}, []string{"result"})
+)
