@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,28 @@ import (
 
 	"github.com/miekg/dns"
 )
+
+// generatedDocs are documents written by a program, not by hand: their
+// Corefiles record a benchmark run (that machine's paths and ports), so they
+// are not examples to start.
+var generatedDocs = map[string]bool{"docs/benchmarks.md": true}
+
+// docFiles returns the hand-written documentation: README.md, then the
+// guides docs/*.md.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	guides, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"README.md"}
+	for _, g := range guides {
+		if !generatedDocs[filepath.ToSlash(g)] {
+			files = append(files, g)
+		}
+	}
+	return files
+}
 
 // corefileBlocks returns the ~~~ corefile blocks of a Markdown file.
 func corefileBlocks(t *testing.T, path string) []string {
@@ -28,19 +51,31 @@ func corefileBlocks(t *testing.T, path string) []string {
 	return blocks
 }
 
-// TestReadmeExamples starts every Corefile in README.md, and
-// Corefile.example, as a reader would: zone files it names exist, the
-// environment variables it names are set.
+// TestReadmeExamples starts every Corefile in README.md and the guides in
+// docs/, and Corefile.example, as a reader would: zone files it names exist,
+// the environment variables it names are set.
 func TestReadmeExamples(t *testing.T) {
-	blocks := corefileBlocks(t, "README.md")
-	if len(blocks) < 3 {
-		t.Fatalf("README.md has %d corefile examples", len(blocks))
+	type example struct{ from, corefile string }
+	var examples []example
+	for _, f := range docFiles(t) {
+		blocks := corefileBlocks(t, f)
+		if f == "README.md" && len(blocks) < 3 {
+			t.Fatalf("README.md has %d corefile examples", len(blocks))
+		}
+		t.Logf("%s: %d corefile examples", f, len(blocks))
+		for _, b := range blocks {
+			examples = append(examples, example{f, b})
+		}
 	}
-	example, err := os.ReadFile("Corefile.example")
+	// The README alone had nine before the guides were split from it.
+	if len(examples) < 9 {
+		t.Fatalf("README.md and docs/*.md have %d corefile examples, want at least 9", len(examples))
+	}
+	b, err := os.ReadFile("Corefile.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks = append(blocks, string(example))
+	examples = append(examples, example{"Corefile.example", string(b)})
 
 	defer func(p string) { dnsserver.Port = p }(dnsserver.Port)
 	dnsserver.Port = freePort(t)
@@ -54,10 +89,18 @@ func TestReadmeExamples(t *testing.T) {
 	// Loopback listeners (api, prometheus, ready, health) move to free
 	// ports, so that nothing else on the machine can make an example fail.
 	loopback := regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	for i, corefile := range blocks {
-		corefile = loopback.ReplaceAllStringFunc(corefile, func(string) string { return "127.0.0.1:" + freePort(t) })
+	for i, ex := range examples {
+		corefile := loopback.ReplaceAllStringFunc(ex.corefile, func(string) string { return "127.0.0.1:" + freePort(t) })
 		dir := t.TempDir()
 		t.Chdir(dir)
+		// The files an example names are written into its own directory.
+		for _, m := range slices.Concat(zoneFile.FindAllStringSubmatch(corefile, -1), tlsFiles.FindAllStringSubmatch(corefile, -1), keyFiles.FindAllStringSubmatch(corefile, -1)) {
+			for _, p := range m[1:] {
+				if filepath.IsAbs(p) {
+					t.Fatalf("%s: example %d names the file %s: examples use relative paths", ex.from, i+1, p)
+				}
+			}
+		}
 		for _, m := range zoneFile.FindAllStringSubmatch(corefile, -1) {
 			zone := strings.TrimPrefix(filepath.Base(m[1]), "db.")
 			rr := zone + ". 3600 IN SOA ns1." + zone + ". hostmaster." + zone + ". 1 3600 600 604800 60\n"
@@ -78,7 +121,7 @@ func TestReadmeExamples(t *testing.T) {
 		}
 		inst, err := caddy.Start(caddy.CaddyfileInput{Contents: []byte(corefile), Filepath: "Corefile", ServerTypeName: "dns"})
 		if err != nil {
-			t.Errorf("example %d does not start: %v\n%s", i+1, err, corefile)
+			t.Errorf("%s: example %d does not start: %v\n%s", ex.from, i+1, err, corefile)
 			continue
 		}
 		inst.Stop()
