@@ -1,12 +1,14 @@
 package acmedns
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -154,6 +156,124 @@ func TestReadmeSections(t *testing.T) {
 			t.Errorf("README does not show %q", cmd)
 		}
 	}
+	// The README is the plugin's reference page; the long explanations
+	// belong in the guides under docs/.
+	if n := strings.Count(string(b), "\n"); n > 400 {
+		t.Errorf("README.md has %d lines, want at most 400: move explanations to docs/", n)
+	}
+}
+
+// TestReadmeLinks checks the relative links of README.md and docs/*.md: the
+// file each names exists, an anchor names a heading of its Markdown file,
+// and every guide in docs/ can be reached from the README.
+func TestReadmeLinks(t *testing.T) {
+	guides, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := append([]string{"README.md"}, guides...)
+	anchors := map[string]map[string]bool{} // by cleaned path
+	links := map[string][]string{}          // file -> relative link targets
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		headings, targets := markdownOutline(string(b))
+		anchors[filepath.Clean(f)] = headings
+		links[filepath.Clean(f)] = targets
+	}
+	reached := map[string]bool{"README.md": true}
+	queue := []string{"README.md"}
+	for len(queue) > 0 {
+		f := queue[0]
+		queue = queue[1:]
+		for _, target := range links[f] {
+			path, anchor, _ := strings.Cut(target, "#")
+			dest := f
+			if path != "" {
+				dest = filepath.Clean(filepath.Join(filepath.Dir(f), path))
+				if _, err := os.Stat(dest); err != nil {
+					t.Errorf("%s links to %s, which does not exist", f, target)
+					continue
+				}
+			}
+			if anchor != "" && strings.HasSuffix(dest, ".md") {
+				headings, ok := anchors[dest]
+				if !ok {
+					b, err := os.ReadFile(dest)
+					if err != nil {
+						t.Fatal(err)
+					}
+					headings, _ = markdownOutline(string(b))
+					anchors[dest] = headings
+				}
+				if !headings[anchor] {
+					t.Errorf("%s links to %s: %s has no heading #%s", f, target, dest, anchor)
+				}
+			}
+			if _, ok := links[dest]; ok && !reached[dest] {
+				reached[dest] = true
+				queue = append(queue, dest)
+			}
+		}
+	}
+	for _, g := range guides {
+		if !reached[filepath.Clean(g)] {
+			t.Errorf("%s is not linked from the README, nor from a document it links to", g)
+		}
+	}
+}
+
+// markdownOutline returns the anchors of a Markdown text's headings, as
+// GitHub makes them, and the targets of its relative links; fenced code
+// blocks are skipped.
+func markdownOutline(text string) (anchors map[string]bool, links []string) {
+	anchors = map[string]bool{}
+	seen := map[string]int{}
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading := regexp.MustCompile(`^#{1,6} +(.*?)\s*$`)
+	fenced := false
+	for _, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "~~~") || strings.HasPrefix(trimmed, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced {
+			continue
+		}
+		if m := heading.FindStringSubmatch(line); m != nil {
+			slug := headingAnchor(m[1])
+			if n := seen[slug]; n > 0 {
+				anchors[fmt.Sprintf("%s-%d", slug, n)] = true
+			} else {
+				anchors[slug] = true
+			}
+			seen[slug]++
+		}
+		for _, m := range link.FindAllStringSubmatch(line, -1) {
+			if !strings.Contains(m[1], "://") && !strings.HasPrefix(m[1], "mailto:") {
+				links = append(links, m[1])
+			}
+		}
+	}
+	return anchors, links
+}
+
+// headingAnchor is GitHub's anchor for a heading: lower case, spaces as
+// hyphens, punctuation other than hyphens and underscores dropped.
+func headingAnchor(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // writeDNSSECKey writes a new ECDSA P-256 key pair as base.key and

@@ -18,7 +18,7 @@ const ACLPassword = "acl-test-password"
 
 // ReadmeACL returns the documented ACL rule for acmedns's user: the line
 // that starts "ACL SETUSER acmedns" in README.md or in one of the guides
-// docs/*.md. Its key and channel patterns are
+// docs/*.md (the stores guide holds it). Its key and channel patterns are
 // moved from the default prefix acmedns: to prefix, and PASSWORD is replaced
 // by ACLPassword. REDISTEST_ACL_DROP, when set, removes that one rule (such
 // as "+wait"), to check that each rule is needed.

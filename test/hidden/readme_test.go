@@ -31,13 +31,13 @@ func docBlock(t *testing.T, docs []harness.Doc, marker string) string {
 	return ""
 }
 
-// TestReadmeSecondaryConfigs: the NSD and Knot configurations the
-// documentation gives (secondaries, and Knot signing the zone) are accepted
-// by the daemons' own checkers (nsd-checkconf, knotc conf-check).
+// TestReadmeSecondaryConfigs: the NSD and Knot configurations the guide
+// docs/hidden-primary.md gives (secondaries, and Knot signing the zone) are
+// accepted by the daemons' own checkers (nsd-checkconf, knotc conf-check).
 func TestReadmeSecondaryConfigs(t *testing.T) {
 	docs := harness.Docs(t)
 	knot := docBlock(t, docs, "**Knot** (`knot.conf`)")
-	signing := docBlock(t, docs, "secondary takes the zone by transfer")
+	signing := docBlock(t, docs, "**Knot, signing**")
 	// The signing example replaces the zone section of the plain one.
 	signed := knot[:strings.Index(knot, "zone:")] + signing
 	dir := t.TempDir()
