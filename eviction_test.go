@@ -16,9 +16,9 @@ import (
 func TestRedisEvictionPolicy(t *testing.T) {
 	const warning = "[WARNING] plugin/acmedns: Redis's maxmemory-policy is allkeys-lru"
 	const refused = "[INFO] plugin/acmedns: cannot check Redis's maxmemory-policy (CONFIG GET refused"
-	readme := redistest.ReadmeACL(t, "acmedns:")
+	documented := redistest.ReadmeACL(t, "acmedns:")
 	var noConfig []string
-	for _, r := range readme {
+	for _, r := range documented {
 		if r != "+config|get" {
 			noConfig = append(noConfig, r)
 		}
@@ -33,7 +33,7 @@ func TestRedisEvictionPolicy(t *testing.T) {
 		{"allkeys-lru", "allkeys-lru", nil, 1, 0},
 		{"noeviction", "noeviction", nil, 0, 0},
 		{"volatile-lru", "volatile-lru", nil, 0, 0},
-		{"allkeys-lru as the README's user", "allkeys-lru", readme, 1, 0},
+		{"allkeys-lru as the documented ACL user", "allkeys-lru", documented, 1, 0},
 		{"CONFIG refused", "allkeys-lru", noConfig, 0, 1},
 	}
 	for _, tc := range tests {

@@ -13,8 +13,8 @@ import (
 )
 
 // TestConformanceACL runs the conformance and expiry suites as a Redis user
-// that holds only the README's ACL rule, on a standalone server and on a
-// Cluster.
+// that holds only the ACL rule of docs/stores.md, on a standalone server and
+// on a Cluster.
 func TestConformanceACL(t *testing.T) {
 	rule := redistest.ReadmeACL(t, "test:")
 	tests := []struct {
@@ -102,7 +102,7 @@ func aclClusterBackend(t *testing.T, rule []string) (store.Store, func() store.S
 	}
 }
 
-// TestACLWaitReplicas: with wait_replicas, the README's ACL rule lets
+// TestACLWaitReplicas: with wait_replicas, the ACL rule of docs/stores.md lets
 // writes, and a sweep of expired values, wait for a replica.
 func TestACLWaitReplicas(t *testing.T) {
 	master := redistest.Start(t)

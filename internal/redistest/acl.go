@@ -10,35 +10,43 @@ import (
 	"testing"
 )
 
-// ACLUser is the user the README's ACL rule is for.
+// ACLUser is the user the documented ACL rule is for.
 const ACLUser = "acmedns"
 
 // ACLPassword is the password SetACL gives ACLUser.
 const ACLPassword = "acl-test-password"
 
-// ReadmeACL returns the README's ACL rule for acmedns's user (the line that
-// starts "ACL SETUSER acmedns"), with its key and channel patterns moved from
-// the default prefix acmedns: to prefix, and PASSWORD replaced by
-// ACLPassword. REDISTEST_ACL_DROP, when set, removes that one rule (such as
-// "+wait"), to check that each rule is needed.
+// ReadmeACL returns the documented ACL rule for acmedns's user: the line
+// that starts "ACL SETUSER acmedns" in README.md or in one of the guides
+// docs/*.md (the stores guide holds it). Its key and channel patterns are
+// moved from the default prefix acmedns: to prefix, and PASSWORD is replaced
+// by ACLPassword. REDISTEST_ACL_DROP, when set, removes that one rule (such
+// as "+wait"), to check that each rule is needed.
 func ReadmeACL(t testing.TB, prefix string) []string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "README.md"))
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	guides, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	head := "ACL SETUSER " + ACLUser + " "
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), head); ok {
-			return rewriteACL(strings.Fields(rest), prefix, os.Getenv("REDISTEST_ACL_DROP"))
+	for _, path := range append([]string{filepath.Join(root, "README.md")}, guides...) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), head); ok {
+				return rewriteACL(strings.Fields(rest), prefix, os.Getenv("REDISTEST_ACL_DROP"))
+			}
 		}
 	}
-	t.Fatalf("README.md has no line starting %q", head)
+	t.Fatalf("neither README.md nor docs/*.md has a line starting %q", head)
 	return nil
 }
 
-// rewriteACL adapts the README's rules to a test: prefix and password.
+// rewriteACL adapts the documented rules to a test: prefix and password.
 func rewriteACL(rules []string, prefix, drop string) []string {
 	var out []string
 	for _, r := range rules {

@@ -11,37 +11,38 @@ import (
 	"github.com/acmedns/acmedns/test/harness"
 )
 
-// readmeBlock returns the first ~~~ txt block after the line that starts
-// with marker in the README.
-func readmeBlock(t *testing.T, readme, marker string) string {
+// docBlock returns the first ~~~ txt block after the line that starts with
+// marker, in README.md or one of the guides docs/*.md.
+func docBlock(t *testing.T, docs []harness.Doc, marker string) string {
 	t.Helper()
-	i := strings.Index(readme, "\n"+marker)
-	if i < 0 {
-		t.Fatalf("README has no %q", marker)
+	for _, d := range docs {
+		i := strings.Index(d.Text, "\n"+marker)
+		if i < 0 {
+			continue
+		}
+		m := regexp.MustCompile("(?s)~~~ txt\n(.*?)~~~").FindStringSubmatch(d.Text[i:])
+		if m == nil {
+			t.Fatalf("%s: no txt block after %q", d.Path, marker)
+		}
+		t.Logf("%q is in %s", marker, d.Path)
+		return m[1]
 	}
-	m := regexp.MustCompile("(?s)~~~ txt\n(.*?)~~~").FindStringSubmatch(readme[i:])
-	if m == nil {
-		t.Fatalf("no txt block after %q", marker)
-	}
-	return m[1]
+	t.Fatalf("neither README.md nor docs/*.md has a line starting %q", marker)
+	return ""
 }
 
-// TestReadmeSecondaryConfigs: the NSD and Knot configurations the README's
-// "Hidden primary" and "DNSSEC" sections give are accepted by the daemons'
-// own checkers (nsd-checkconf, knotc conf-check).
+// TestReadmeSecondaryConfigs: the NSD and Knot configurations the guide
+// docs/hidden-primary.md gives (secondaries, and Knot signing the zone) are
+// accepted by the daemons' own checkers (nsd-checkconf, knotc conf-check).
 func TestReadmeSecondaryConfigs(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(harness.RepoRoot(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
-	knot := readmeBlock(t, readme, "**Knot** (`knot.conf`)")
-	signing := readmeBlock(t, readme, "secondary takes the zone by transfer")
+	docs := harness.Docs(t)
+	knot := docBlock(t, docs, "**Knot** (`knot.conf`)")
+	signing := docBlock(t, docs, "**Knot, signing**")
 	// The signing example replaces the zone section of the plain one.
 	signed := knot[:strings.Index(knot, "zone:")] + signing
 	dir := t.TempDir()
 	for _, c := range []struct{ name, text, checker string }{
-		{"nsd.conf", readmeBlock(t, readme, "**NSD** (`nsd.conf`)"), "nsd-checkconf"},
+		{"nsd.conf", docBlock(t, docs, "**NSD** (`nsd.conf`)"), "nsd-checkconf"},
 		{"knot.conf", knot, "knotc"},
 		{"knot-signing.conf", signed, "knotc"},
 	} {

@@ -83,30 +83,32 @@ type probe struct {
 	} `json:"httpGet"`
 }
 
-// readmeManifests parses every ~~~ yaml block of the README, checking the
-// fields Kubernetes requires of each document.
+// readmeManifests parses every ~~~ yaml block of README.md and docs/*.md,
+// checking the fields Kubernetes requires of each document.
 func readmeManifests(t *testing.T) []manifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(harness.RepoRoot(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []manifest
-	for _, block := range regexp.MustCompile("(?s)~~~ yaml\n(.*?)~~~").FindAllStringSubmatch(string(b), -1) {
-		for _, doc := range strings.Split(block[1], "\n---\n") {
-			var m manifest
-			if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
-				t.Fatalf("README manifest does not parse: %v\n%s", err, doc)
+	for _, d := range harness.Docs(t) {
+		blocks := regexp.MustCompile("(?s)~~~ yaml\n(.*?)~~~").FindAllStringSubmatch(d.Text, -1)
+		for _, block := range blocks {
+			for _, doc := range strings.Split(block[1], "\n---\n") {
+				var m manifest
+				if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+					t.Fatalf("%s: a manifest does not parse: %v\n%s", d.Path, err, doc)
+				}
+				if m.APIVersion == "" || m.Kind == "" || m.Metadata.Name == "" {
+					t.Fatalf("%s: a manifest lacks apiVersion, kind or metadata.name:\n%s", d.Path, doc)
+				}
+				checkKind(t, m, doc)
+				out = append(out, m)
 			}
-			if m.APIVersion == "" || m.Kind == "" || m.Metadata.Name == "" {
-				t.Fatalf("README manifest lacks apiVersion, kind or metadata.name:\n%s", doc)
-			}
-			checkKind(t, m, doc)
-			out = append(out, m)
+		}
+		if len(blocks) > 0 {
+			t.Logf("%s: %d yaml blocks", d.Path, len(blocks))
 		}
 	}
 	if len(out) == 0 {
-		t.Fatal("the README has no yaml manifests")
+		t.Fatal("neither README.md nor docs/*.md has yaml manifests")
 	}
 	return out
 }
@@ -134,11 +136,11 @@ func checkKind(t *testing.T, m manifest, doc string) {
 		}
 	case "ConfigMap", "Secret", "Issuer", "ClusterIssuer":
 	default:
-		t.Fatalf("unexpected kind %s in the README", m.Kind)
+		t.Fatalf("unexpected kind %s in the documentation", m.Kind)
 	}
 }
 
-// TestReadmeDeployment starts the container the README's Deployment
+// TestReadmeDeployment starts the container the documented Deployment
 // describes, with exactly its args, env and ConfigMap Corefile (and a Redis
 // for its redis:6379), and probes the readiness and liveness endpoints and
 // the DNS port the manifest names.
@@ -155,7 +157,7 @@ func TestReadmeDeployment(t *testing.T) {
 		}
 	}
 	if dep == nil {
-		t.Fatal("the README has no Deployment")
+		t.Fatal("neither README.md nor docs/*.md has a Deployment")
 	}
 	c := dep.Spec.Template.Spec.Containers[0]
 	// The Corefile comes from the ConfigMap mounted where the container
@@ -195,7 +197,7 @@ func TestReadmeDeployment(t *testing.T) {
 		env = append(env, "-e", e.Name+"="+v)
 	}
 	if ln, err := net.Listen("tcp", "127.0.0.1:6379"); err != nil {
-		t.Fatalf("port 6379 is taken; the README's Corefile names redis:6379: %v", err)
+		t.Fatalf("port 6379 is taken; the documented Corefile names redis:6379: %v", err)
 	} else {
 		ln.Close()
 	}
@@ -247,18 +249,23 @@ func waitOK(t *testing.T, url string) {
 	}
 }
 
-// TestReadmeClusterDNS starts the README's Corefile for the cluster's own
-// CoreDNS, without the kubernetes plugin (it needs an API server) and with
-// forward pointed at a stub resolver this test runs, on free ports, and
-// checks that one server answers both a forwarded name and the acmedns zone.
+// TestReadmeClusterDNS starts the documented Corefile for the cluster's own
+// CoreDNS (the first ~~~ txt block after the heading "In the cluster's own
+// CoreDNS", in README.md or docs/*.md), without the kubernetes plugin (it
+// needs an API server) and with forward pointed at a stub resolver this
+// test runs, on free ports, and checks that one server answers both a
+// forwarded name and the acmedns zone.
 func TestReadmeClusterDNS(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(harness.RepoRoot(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
+	heading := regexp.MustCompile("(?ms)^#+ In the cluster's own CoreDNS$.*?~~~ txt\n(.*?)~~~")
+	var section []string
+	for _, d := range harness.Docs(t) {
+		if section = heading.FindStringSubmatch(d.Text); section != nil {
+			t.Logf("the cluster-DNS Corefile is in %s", d.Path)
+			break
+		}
 	}
-	section := regexp.MustCompile("(?s)### In the cluster's own CoreDNS.*?~~~ txt\n(.*?)~~~").FindStringSubmatch(string(b))
 	if section == nil {
-		t.Fatal("the README has no cluster-DNS Corefile")
+		t.Fatal("neither README.md nor docs/*.md has a cluster-DNS Corefile")
 	}
 	corefile := dedent(section[1])
 	if !strings.Contains(corefile, "kubernetes cluster.local") || !strings.Contains(corefile, "acmedns {") {
@@ -323,7 +330,7 @@ func TestReadmeClusterDNS(t *testing.T) {
 	}
 }
 
-// dedent removes the README's list indentation from a code block.
+// dedent removes a Markdown list's indentation from a code block.
 func dedent(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
