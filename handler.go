@@ -62,10 +62,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	}
 	if qtype == dns.TypeTXT || qtype == dns.TypeANY {
 		for _, v := range store.Live(values, a.cfg.TXTExpire, time.Now()) {
-			m.Answer = append(m.Answer, &dns.TXT{
-				Hdr: dns.RR_Header{Name: q.owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: a.cfg.TTL},
-				Txt: []string{v.Text},
-			})
+			m.Answer = append(m.Answer, txtRecord(q.owner, v.Text, a.cfg.TTL))
 		}
 	}
 	return q.write(m)

@@ -5,6 +5,8 @@ package acmedns
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +16,8 @@ import (
 
 	"github.com/acmedns/acmedns/internal/httpapi"
 	"github.com/acmedns/acmedns/store"
+
+	"github.com/miekg/dns"
 )
 
 const pluginName = "acmedns"
@@ -86,7 +90,26 @@ func (c *Config) apiConfig() httpapi.Config {
 		Limits:         c.Limits,
 		AuthCache:      c.AuthCache,
 		Audit:          c.Audit,
+		Reserved:       c.reserved(),
 	}
+}
+
+// reserved returns the labels directly below a zone that the zone serves
+// itself: the first label of each in-zone nameserver name. No account may
+// have one (its TXT record could never be answered).
+func (c *Config) reserved() []string {
+	var out []string
+	for _, ns := range c.Nameservers {
+		z := plugin.Zones(c.Zones).Matches(ns.Name)
+		if z == "" || ns.Name == z {
+			continue
+		}
+		labels := dns.SplitDomainName(strings.TrimSuffix(ns.Name, "."+z))
+		if l := labels[len(labels)-1]; !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // connPolicy is the connection bounds of the block's listeners.

@@ -120,15 +120,17 @@ func values(vs []store.Value) []string {
 	return out
 }
 
-// txtRecords returns the TXT records of subdomain holding texts.
+// txtRecords returns the TXT records of subdomain holding texts: none
+// where the zone serves a nameserver (or a name on the way to one) itself,
+// as the DNS answers there do not come from the store either.
 func (z *zone) txtRecords(subdomain string, texts []string, ttl uint32) []dns.RR {
 	owner := subdomain + "." + z.name
+	if _, ok := z.addrs[owner]; ok || z.ents[owner] {
+		return nil
+	}
 	rrs := make([]dns.RR, len(texts))
 	for i, t := range texts {
-		rrs[i] = &dns.TXT{
-			Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
-			Txt: []string{t},
-		}
+		rrs[i] = txtRecord(owner, t, ttl)
 	}
 	return rrs
 }

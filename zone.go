@@ -1,6 +1,8 @@
 package acmedns
 
 import (
+	"strings"
+
 	"github.com/coredns/coredns/plugin"
 
 	"github.com/miekg/dns"
@@ -104,4 +106,16 @@ func withOwners(rrs []dns.RR, owner string) []dns.RR {
 		out[i] = withOwner(rr, owner)
 	}
 	return out
+}
+
+// txtRecord is the TXT record of owner holding value byte for byte. The DNS
+// library reads a TXT string as zone-file text, where a backslash starts an
+// escape ("a\065b" would go out as "aAb"), so each backslash is doubled; a
+// stored value has no other byte it would read otherwise (values are
+// printable ASCII without spaces, and quotes are sent as they are).
+func txtRecord(owner, value string, ttl uint32) *dns.TXT {
+	return &dns.TXT{
+		Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
+		Txt: []string{strings.ReplaceAll(value, `\`, `\\`)},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -163,6 +164,12 @@ func (h *adminAPI) create(w http.ResponseWriter, r *http.Request) {
 	rec, password, code := h.newRecord(req)
 	if code != "" {
 		h.fail(w, r, "create", "", http.StatusBadRequest, code)
+		return
+	}
+	if slices.Contains(h.cfg.Reserved, rec.Subdomain) {
+		// The zone serves that name itself: a nameserver, or a name on
+		// the way to one. An account there could never be answered.
+		h.fail(w, r, "create", rec.Subdomain, http.StatusConflict, codeExists)
 		return
 	}
 	if len(rec.PasswordHash) == 0 {

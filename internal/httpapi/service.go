@@ -27,6 +27,7 @@ type Config struct {
 	Limits         Limits         // what the API may cost
 	AuthCache      AuthCache      // verified-credential cache
 	Audit          bool           // one log line per state change and refused authentication
+	Reserved       []string       // labels the zone serves itself (in-zone nameservers): no account may have one
 }
 
 // Registration says who may call POST /register.
