@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/subtle"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -16,13 +17,15 @@ const codeUnauthorized = "unauthorized"
 type adminAPI struct {
 	*Service
 	tokens [][]byte
+	// failures is each peer's budget of refused tokens (nil: off).
+	failures *clientLimiter
 }
 
 // Admin returns the admin API's handler, which accepts any of tokens.
 func (s *Service) Admin(tokens []string) http.Handler { return s.newAdminAPI(tokens) }
 
 func (s *Service) newAdminAPI(tokens []string) *adminAPI {
-	h := &adminAPI{Service: s}
+	h := &adminAPI{Service: s, failures: newClientLimiter(s.cfg.Limits.AuthFailures, s.cfg.Limits.Clients)}
 	for _, t := range tokens {
 		h.tokens = append(h.tokens, []byte(t))
 	}
@@ -43,12 +46,28 @@ func (h *adminAPI) authorized(r *http.Request) bool {
 	return match == 1
 }
 
+// refuse answers a request without a valid token. Each spends a token of
+// its TCP peer's failure budget (auth_failures) and is audited; beyond the
+// budget it is 429, held back for the tarpit and counted, with no audit
+// line, so that a flood of guesses costs neither CPU nor log.
+func (h *adminAPI) refuse(w http.ResponseWriter, r *http.Request) {
+	if ok, retry := h.failures.take(addrOf(r.RemoteAddr)); !ok {
+		adminCalls.WithLabelValues("any", "rate_limited").Inc()
+		apiRejections.WithLabelValues("rate_limit").Inc()
+		tarpit(r.Context())
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
+		writeError(w, http.StatusTooManyRequests, codeTooManyRequests)
+		return
+	}
+	adminCalls.WithLabelValues("any", "unauthorized").Inc()
+	h.auditAdmin(r, "admin", "", "unauthorized")
+	writeError(w, http.StatusUnauthorized, codeUnauthorized)
+}
+
 // ServeHTTP authenticates the request, then routes it.
 func (h *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
-		adminCalls.WithLabelValues("any", "unauthorized").Inc()
-		h.auditRequest(r, "admin", "", "unauthorized")
-		writeError(w, http.StatusUnauthorized, codeUnauthorized)
+		h.refuse(w, r)
 		return
 	}
 	p := cleanPath(r.URL.Path)

@@ -337,7 +337,7 @@ func (h *adminAPI) storeFailed(w http.ResponseWriter, r *http.Request, action, s
 func (h *adminAPI) fail(w http.ResponseWriter, r *http.Request, action, sub string, status int, code string) {
 	adminCalls.WithLabelValues(action, code).Inc()
 	if action != "list" && action != "show" {
-		h.auditRequest(r, "admin_"+action, sub, code)
+		h.auditAdmin(r, "admin_"+action, sub, code)
 	}
 	writeError(w, status, code)
 }
@@ -346,7 +346,7 @@ func (h *adminAPI) fail(w http.ResponseWriter, r *http.Request, action, sub stri
 func (h *adminAPI) reply(w http.ResponseWriter, r *http.Request, action, sub string, status int, v any) {
 	adminCalls.WithLabelValues(action, "ok").Inc()
 	if action != "list" && action != "show" {
-		h.auditRequest(r, "admin_"+action, sub, "ok")
+		h.auditAdmin(r, "admin_"+action, sub, "ok")
 	}
 	b, _ := json.Marshal(v)
 	writeJSON(w, status, b)
@@ -354,6 +354,6 @@ func (h *adminAPI) reply(w http.ResponseWriter, r *http.Request, action, sub str
 
 func (h *adminAPI) noContent(w http.ResponseWriter, r *http.Request, action, sub string) {
 	adminCalls.WithLabelValues(action, "ok").Inc()
-	h.auditRequest(r, "admin_"+action, sub, "ok")
+	h.auditAdmin(r, "admin_"+action, sub, "ok")
 	w.WriteHeader(http.StatusNoContent)
 }

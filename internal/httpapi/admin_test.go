@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -376,5 +377,65 @@ func TestAdminAudit(t *testing.T) {
 		if secret != "" && strings.Contains(out, secret) {
 			t.Errorf("the log holds the %s", name)
 		}
+	}
+}
+
+// TestAdminTokenFlood: wrong tokens from one peer spend its failure budget:
+// within it each is a 401 and an audit line, beyond it 429 with Retry-After,
+// counted and not logged, so a flood of guesses writes a bounded log. The
+// administrator's own token still works throughout, from the same address.
+func TestAdminTokenFlood(t *testing.T) {
+	logs := captureLog(t)
+	cfg := testConfig()
+	cfg.Limits.AuthFailures = Rate{PerSecond: 1.0 / 60, Burst: 5}
+	url := adminServer(t, newTestService(t, cfg, boltStore(t)))
+	limited := adminCalls.WithLabelValues("any", "rate_limited")
+	before := metricValue(limited)
+	statuses := map[int]int{}
+	for i := range 200 {
+		r := call(t, "GET", url+"/accounts", "", "Authorization", "Bearer guess-0123456789-"+strconv.Itoa(i))
+		statuses[r.status]++
+		if r.status == 429 && (r.header.Get("Retry-After") == "" || r.body != `{"error": "too_many_requests"}`) {
+			t.Fatalf("429 without Retry-After or with %s", r.body)
+		}
+		if i%50 == 0 {
+			if r := adminCall(t, "GET", url+"/accounts", ""); r.status != 200 {
+				t.Fatalf("the administrator's token during the flood: %d %s", r.status, r.body)
+			}
+		}
+	}
+	if statuses[401] != 5 || statuses[429] != 195 {
+		t.Errorf("statuses %v, want 5 × 401 then 195 × 429", statuses)
+	}
+	if got := metricValue(limited) - before; got != 195 {
+		t.Errorf("rate_limited counted %v times, want 195", got)
+	}
+	out := logs()
+	if n := strings.Count(out, "result=unauthorized"); n != 5 {
+		t.Errorf("%d audit lines for 200 refused tokens, want 5 (the budget)", n)
+	}
+	if strings.Contains(out, "guess-0123456789") {
+		t.Error("a refused token reached the log")
+	}
+}
+
+// TestAdminAuditPeer: the admin audit line names the TCP peer, even from a
+// trusted proxy with an X-Forwarded-For header, so that a local process
+// cannot choose the address a ban filter reads.
+func TestAdminAuditPeer(t *testing.T) {
+	logs := captureLog(t)
+	cfg := testConfig()
+	cfg.TrustedProxies = prefixList("127.0.0.0/8")
+	url := adminServer(t, newTestService(t, cfg, boltStore(t)))
+	call(t, "GET", url+"/accounts", "", "Authorization", "Bearer wrong-0123456789", "X-Forwarded-For", "203.0.113.9")
+	call(t, "POST", url+"/accounts", `{"subdomain": "peer"}`, "Authorization", "Bearer "+adminToken, "X-Forwarded-For", "203.0.113.9")
+	out := logs()
+	for _, want := range []string{"client=127.0.0.1 action=admin subdomain=- result=unauthorized", "client=127.0.0.1 action=admin_create subdomain=peer result=ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "203.0.113.9") {
+		t.Errorf("the forwarded address reached the audit log:\n%s", out)
 	}
 }
