@@ -25,7 +25,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if zname == "" || state.QClass() != dns.ClassINET {
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
 	}
-	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), serial: a.serial.Load(),
+	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), serial: a.lastSerial(),
 		labels: [3]string{metrics.WithServer(ctx), zname, metrics.WithView(ctx)}}
 	if r.Opcode != dns.OpcodeQuery {
 		// A NOTIFY or an UPDATE: acmedns's zones change through its API
@@ -135,13 +135,19 @@ func singleLabel(qname, zone string) (string, bool) {
 	return rest, true
 }
 
-// apexSOA answers the zone's SOA with the serial read from the store now, so
-// that a secondary checking it after a NOTIFY, from whichever replica, sees
-// the change. A store failure is SERVFAIL.
+// apexSOA answers the zone's SOA with the current serial: from the store's
+// memory when it knows it current (it forgets it at every change it hears
+// of, from whichever replica), else read from the store now, so that a
+// secondary checking it after a NOTIFY sees the change and a flood of SOA
+// queries costs the store one read per change. A store failure is SERVFAIL.
 func (a *ACMEDNS) apexSOA(ctx context.Context, q *query, m *dns.Msg) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	serial, err := a.store.Serial(ctx)
-	cancel()
+	serial, ok := a.store.CachedSerial()
+	var err error
+	if !ok {
+		ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+		serial, err = a.store.Serial(ctx)
+		cancel()
+	}
 	if err != nil {
 		countStoreError("serial")
 		q.count("servfail")
@@ -156,3 +162,12 @@ func (a *ACMEDNS) apexSOA(ctx context.Context, q *query, m *dns.Msg) (int, error
 // noteSerial keeps the serial last read from the store, which negative
 // answers carry in their SOA.
 func (a *ACMEDNS) noteSerial(serial uint32) { a.serial.Store(serial) }
+
+// lastSerial is the serial negative answers carry: the store's, when it
+// knows it current, else the last one read.
+func (a *ACMEDNS) lastSerial() uint32 {
+	if serial, ok := a.store.CachedSerial(); ok {
+		return serial
+	}
+	return a.serial.Load()
+}

@@ -112,7 +112,11 @@ func (a *ACMEDNS) startNotify() {
 		return
 	}
 	if t, ok := a.server.Handler("transfer").(*transfer.Transfer); ok {
-		a.notify = newNotifier(t, a.cfg.Zones)
+		var settle time.Duration
+		if a.cfg.Redis != nil {
+			settle = notifySettle
+		}
+		a.notify = newNotifier(t, a.cfg.Zones, settle)
 		a.hold(a.notify.close)
 	}
 }

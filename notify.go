@@ -12,6 +12,14 @@ import (
 // changes is one more round per interval.
 const notifyInterval = 100 * time.Millisecond
 
+// notifySettle is how long a round waits, on a store shared by several
+// replicas (Redis), before it tells the secondaries: the other replicas
+// answer the SOA from memory until the store's invalidation of the change
+// reaches them (well under a millisecond on one Redis, some milliseconds
+// through a Cluster's bus), and a secondary that asks one of them after the
+// NOTIFY must see the new serial.
+const notifySettle = 20 * time.Millisecond
+
 // notifyWarnEvery bounds how often a failing secondary is logged.
 const notifyWarnEvery = time.Minute
 
@@ -19,8 +27,9 @@ const notifyWarnEvery = time.Minute
 // coalesced: at most one round is in flight and rounds are notifyInterval
 // apart, however many changes there were.
 type notifier struct {
-	xfer  *transfer.Transfer
-	zones []string
+	xfer   *transfer.Transfer
+	zones  []string
+	settle time.Duration // wait before each round
 
 	stop chan struct{} // closed by close: a waiting round gives up
 
@@ -31,8 +40,8 @@ type notifier struct {
 	lastWarn time.Time
 }
 
-func newNotifier(xfer *transfer.Transfer, zones []string) *notifier {
-	return &notifier{xfer: xfer, zones: zones, stop: make(chan struct{})}
+func newNotifier(xfer *transfer.Transfer, zones []string, settle time.Duration) *notifier {
+	return &notifier{xfer: xfer, zones: zones, settle: settle, stop: make(chan struct{})}
 }
 
 // kick announces a change: at once when no round ran lately, else at the
@@ -64,6 +73,7 @@ func (n *notifier) close() {
 
 func (n *notifier) run() {
 	for {
+		n.sleep(n.settle)
 		n.mu.Lock()
 		if n.closed || !n.pending {
 			n.running = false
@@ -73,10 +83,20 @@ func (n *notifier) run() {
 		n.pending = false
 		n.mu.Unlock()
 		n.round()
-		select {
-		case <-n.stop:
-		case <-time.After(notifyInterval):
-		}
+		n.sleep(notifyInterval)
+	}
+}
+
+// sleep waits d, or until the notifier is closed.
+func (n *notifier) sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-n.stop:
+	case <-t.C:
 	}
 }
 

@@ -1,8 +1,10 @@
 package acmedns
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -328,5 +330,56 @@ func TestNotifyToPrimary(t *testing.T) {
 				t.Errorf("%s NOTIFY %s: %s opcode %d, %d answers; want NOTIMP", proto, name, dns.RcodeToString[resp.Rcode], resp.Opcode, len(resp.Answer))
 			}
 		}
+	}
+}
+
+// redisCommands is how many commands srv has processed.
+func redisCommands(t *testing.T, srv *redistest.Server) int {
+	t.Helper()
+	info, err := srv.Client().Info(context.Background(), "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_commands_processed:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	t.Fatal("no total_commands_processed in INFO stats")
+	return 0
+}
+
+// TestSOAFromMemory: a flood of SOA queries costs Redis (next to) nothing:
+// the serial comes from memory between changes, and after an update the
+// SOA shows the new serial at once.
+func TestSOAFromMemory(t *testing.T) {
+	srv := redistest.Start(t)
+	p := newPorts(t)
+	startCoreDNS(t, p.corefile("redis "+srv.Addr))
+	acc := register(t, p.apiURL(), "")
+	before := soaSerial(t, p.dnsAddr())
+	if r := acc.update(t, p.apiURL(), txtA); r.status != 200 {
+		t.Fatal(r)
+	}
+	after := soaSerial(t, p.dnsAddr())
+	if after != before+1 {
+		t.Fatalf("SOA right after an update: serial %d, want %d", after, before+1)
+	}
+	start := redisCommands(t, srv)
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	m := new(dns.Msg)
+	m.SetQuestion(zoneName, dns.TypeSOA)
+	const queries = 3000
+	for i := range queries {
+		resp, _, err := c.Exchange(m, p.dnsAddr())
+		if err != nil || len(resp.Answer) != 1 || resp.Answer[0].(*dns.SOA).Serial != after {
+			t.Fatalf("SOA %d: %v %v", i, resp, err)
+		}
+	}
+	// The subscription's health pings may run meanwhile; a read per query
+	// would be thousands.
+	if n := redisCommands(t, srv) - start; n > 20 {
+		t.Errorf("%d SOA queries made %d Redis commands", queries, n)
 	}
 }

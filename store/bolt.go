@@ -59,6 +59,9 @@ type Bolt struct {
 	index *subIndex
 	opts  BoltOptions
 	mu    sync.Mutex // held by each write until the index has its outcome
+	// serial is the zone's serial as last read or committed: this
+	// process is the file's only writer, so it hears of every change.
+	serial serialMemo
 }
 
 // BoltOptions tunes the embedded store.
@@ -90,6 +93,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("initialising %q: %w", path, err)
 	}
 	b := &Bolt{db: db, opts: opts, index: index}
+	b.serial.trust(true) // the only writer: every change is its own
 	if opts.CacheSize > 0 {
 		b.cache = newTXTCache(opts.CacheSize)
 		b.cache.flush(true)
@@ -158,7 +162,10 @@ func (b *Bolt) Ping(ctx context.Context) error {
 }
 
 // Close implements Store.
-func (b *Bolt) Close() error { return b.db.Close() }
+func (b *Bolt) Close() error {
+	b.serial.trust(false) // a closed file answers nothing, from memory either
+	return b.db.Close()
+}
 
 // update runs fn in a write transaction unless ctx is already done. bbolt
 // serialises writers, which makes each read-modify-write atomic; b.mu, held

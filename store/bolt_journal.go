@@ -54,6 +54,7 @@ func (b *Bolt) journal(tx *bolt.Tx, kind ChangeKind, sub string, old, new []Valu
 	if err := tx.Bucket(zoneBucket).Put(serialKey, counterKey(counter)); err != nil {
 		return err
 	}
+	tx.OnCommit(func() { b.serial.note(b.serial.changed(), counter) })
 	j := tx.Bucket(journalBucket)
 	entry := encodeChange(counter, kind, sub, valueTexts(old), valueTexts(new))
 	if err := j.Put(counterKey(counter), []byte(entry)); err != nil {
@@ -78,14 +79,21 @@ func (b *Bolt) Serial(ctx context.Context) (uint32, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	token := b.serial.begin()
 	var counter uint64
 	err := b.db.View(func(tx *bolt.Tx) error {
 		var err error
 		counter, err = readCounter(tx)
 		return err
 	})
+	if err == nil {
+		b.serial.note(token, counter)
+	}
 	return uint32(counter), err
 }
+
+// CachedSerial implements Journal.
+func (b *Bolt) CachedSerial() (uint32, bool) { return b.serial.get() }
 
 // Changes implements Journal: one read transaction reads the counter and,
 // with a cursor from the first change the caller lacks, the changes since.

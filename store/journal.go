@@ -22,8 +22,13 @@ import (
 // networks is not a change of the zone and leaves it. The serial is the low
 // 32 bits of the counter, compared in RFC 1982 arithmetic (SerialLess).
 type Journal interface {
-	// Serial returns the zone's current serial.
+	// Serial returns the zone's current serial, read from the backend.
 	Serial(ctx context.Context) (uint32, error)
+	// CachedSerial returns the serial from memory, without waiting, when
+	// it is known current: read since the last change this process heard
+	// of and, while it may not hear of changes, within a second. ok is
+	// false otherwise, and the caller asks Serial.
+	CachedSerial() (serial uint32, ok bool)
 	// Changes returns the changes made after serial from, oldest first,
 	// and the current serial. ok is false when the journal cannot say
 	// what changed: from is older than the oldest change it still holds,

@@ -132,6 +132,9 @@ type Redis struct {
 	channel string
 	cache   *txtCache // nil: no TXT cache
 	index   *subIndex
+	// serial is the zone's serial as last read, forgotten at every
+	// message of the invalidation channel.
+	serial serialMemo
 
 	stop      chan struct{}
 	done      sync.WaitGroup

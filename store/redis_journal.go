@@ -45,6 +45,10 @@ func initArg() string { return strconv.FormatUint(initialSerial(now()), 10) }
 // nothing (replied 0). It returns the reply beside ErrNotReplicated, and
 // beside the error of a failed journal step: the record has changed then.
 func (r *Redis) journaled(ctx context.Context, s *redis.Script, kind ChangeKind, sub string, args ...any) ([]any, error) {
+	// This replica forgets the serial when the write returns, before its
+	// own message comes back on the channel: a NOTIFY it sends after the
+	// write is never answered with the serial from before.
+	defer r.serial.changed()
 	keys := []string{r.Key(sub)}
 	cluster := r.isCluster()
 	if !cluster {
@@ -98,6 +102,7 @@ func (r *Redis) journalStep(ctx context.Context, kind ChangeKind, sub, old, new,
 	keys := []string{r.serialKey(), r.journalKey(), r.expiryKey()}
 	_, err := r.run(ctx, journalScript, keys, string(kind), sub, old, new, initArg(), journalBound(r.opts.JournalSize), oldest)
 	if err == nil || errors.Is(err, ErrNotReplicated) {
+		r.announceSerial(ctx)
 		return err
 	}
 	r.leaveGap(ctx)
@@ -112,13 +117,33 @@ func (r *Redis) leaveGap(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
 	defer cancel()
 	r.run(ctx, gapScript, []string{r.serialKey()}, initArg())
+	r.announceSerial(ctx)
 }
 
 // Serial implements Journal. It reads the counter and, the first time, sets
 // it to the current Unix time.
 func (r *Redis) Serial(ctx context.Context) (uint32, error) {
+	token := r.serial.begin()
 	counter, err := r.counter(ctx)
+	if err == nil {
+		r.serial.note(token, counter)
+	}
 	return uint32(counter), err
+}
+
+// CachedSerial implements Journal: the serial last read, until the
+// invalidation channel carries any change (or, while the subscription is
+// down, for at most a second).
+func (r *Redis) CachedSerial() (uint32, bool) { return r.serial.get() }
+
+// serialMark is the invalidation payload of a change of the serial alone:
+// a Cluster's journal step, or a gap.
+const serialMark = "{serial}"
+
+// announceSerial tells every replica, in a Cluster, that the serial moved
+// in a step of its own (the record script's message came before it).
+func (r *Redis) announceSerial(ctx context.Context) {
+	r.client.Publish(ctx, r.channel, serialMark)
 }
 
 // counter reads the zone's change counter, setting it if it is absent.

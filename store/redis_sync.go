@@ -29,6 +29,7 @@ func (r *Redis) subscribe() {
 	}()
 	defer func() { <-closed }()
 	defer r.index.distrust() // closed, the store hears of no more changes
+	defer r.serial.trust(false)
 
 	stopLoad := func() {}
 	defer func() { stopLoad() }()
@@ -37,6 +38,7 @@ func (r *Redis) subscribe() {
 		if err == nil {
 			if r.receive(msg) {
 				stopLoad()
+				r.serial.trust(true)
 				r.cache.flush(true)
 				stopLoad = r.reload(ctx)
 			}
@@ -46,6 +48,7 @@ func (r *Redis) subscribe() {
 			continue
 		}
 		r.index.distrust()
+		r.serial.trust(false)
 		r.cache.flush(false)
 		stopLoad()
 		select { // go-redis reconnects and resubscribes on the next Receive
@@ -82,6 +85,10 @@ func (r *Redis) receive(msg any) (subscribed bool) {
 // apply applies one invalidation payload (see Redis). The index changes
 // first, so that a lookup that misses the cache sees the change.
 func (r *Redis) apply(payload string) {
+	r.serial.changed() // a change of a record may have moved the serial
+	if payload == serialMark {
+		return
+	}
 	if sub, deleted := strings.CutPrefix(payload, deletedMark); deleted {
 		if ValidSubdomain(sub) {
 			r.index.remove(sub)
