@@ -14,7 +14,6 @@ import (
 	"github.com/acmedns/acmedns/store"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Admin error codes, beyond the public API's.
@@ -214,7 +213,7 @@ func (h *adminAPI) newRecord(req createRequest) (rec store.Record, password, cod
 	case req.Password != "" && req.PasswordHash != "":
 		return rec, "", codePasswordAndHash
 	case req.PasswordHash != "":
-		if _, err := bcrypt.Cost([]byte(req.PasswordHash)); err != nil {
+		if !validHash(req.PasswordHash) {
 			return rec, "", codeInvalidHash
 		}
 		rec.PasswordHash = []byte(req.PasswordHash)
