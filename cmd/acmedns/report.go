@@ -123,14 +123,15 @@ func (r *report) print(w io.Writer, asJSON bool) {
 	}
 }
 
-// printList writes a counted list of outcomes with their reasons.
+// printList writes a counted list of outcomes with their reasons, the
+// source's text escaped.
 func printList(w io.Writer, name string, list []outcome) {
 	fmt.Fprintf(w, "%s: %d\n", name, len(list))
 	for _, o := range list {
-		sub := o.Subdomain
+		sub := inert(o.Subdomain)
 		if sub == "" {
 			sub = "(no subdomain)"
 		}
-		fmt.Fprintf(w, "  %s: %s\n", sub, o.Reason)
+		fmt.Fprintf(w, "  %s: %s\n", sub, inert(o.Reason))
 	}
 }
