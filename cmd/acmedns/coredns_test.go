@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -168,4 +169,13 @@ func (s *server) admin(t testing.TB) *adminClient {
 	c := newAdminClient(s.Admin, adminToken, 1)
 	t.Cleanup(c.close)
 	return c
+}
+
+// create makes an account in acmedns through the admin API, as an import
+// would.
+func (s *server) create(t testing.TB, e entry) {
+	t.Helper()
+	if err := s.admin(t).do(context.Background(), http.MethodPost, "/accounts", e, nil); err != nil {
+		t.Fatalf("creating %s: %v", e.Subdomain, err)
+	}
 }

@@ -34,21 +34,35 @@ func (o outcome) MarshalJSON() ([]byte, error) {
 const maxFailed = 20
 
 // screen validates rows, records the skipped ones and returns the rest.
+// Rows whose subdomains, or usernames, differ only in case are all
+// skipped: acmedns holds both in lower case, so one would shadow the other.
 func (r *report) screen(rows []row) []entry {
 	r.Accounts = len(rows)
 	r.Conflicts, r.Skipped, r.Failed = []outcome{}, []outcome{}, []outcome{}
-	seen := map[string]bool{}
+	exact, subs, users := map[string]int{}, map[string]int{}, map[string]int{}
+	for _, row := range rows {
+		exact[row.Subdomain]++
+		subs[strings.ToLower(row.Subdomain)]++
+		if u, ok := normalUUID(row.Username); ok {
+			users[u]++
+		}
+	}
 	var out []entry
 	for _, row := range rows {
 		e, reason := validate(row)
-		if reason == "" && seen[e.Subdomain] {
+		switch {
+		case reason != "":
+		case exact[row.Subdomain] > 1:
 			reason = skipDuplicateSD
+		case subs[e.Subdomain] > 1:
+			reason = skipCaseTwin
+		case users[e.Username] > 1:
+			reason = skipUserTwin
 		}
 		if reason != "" {
 			r.add(outcome{Kind: skipped, Subdomain: row.Subdomain, Username: row.Username, Reason: reason})
 			continue
 		}
-		seen[e.Subdomain] = true
 		out = append(out, e)
 	}
 	return out
