@@ -75,7 +75,8 @@ func (h *adminAPI) replacement(body []byte, sub string) (store.Record, string) {
 
 // bringTo changes the account old into rec, one store call per field that
 // differs: the hash, the allowfrom, then the TXT values (cleared, then
-// added oldest first). A change of the values is told to the Changed hook.
+// added oldest first), unless they are the ones served, none of them
+// hidden by txt_expire. A change of the values is told to the Changed hook.
 func (h *adminAPI) bringTo(ctx context.Context, old, rec store.Record) error {
 	sub := old.Subdomain
 	if !bytes.Equal(old.PasswordHash, rec.PasswordHash) {
@@ -88,7 +89,7 @@ func (h *adminAPI) bringTo(ctx context.Context, old, rec store.Record) error {
 			return err
 		}
 	}
-	if slices.Equal(texts(old.TXT), texts(rec.TXT)) {
+	if live := h.live(old.TXT); len(live) == len(old.TXT) && slices.Equal(texts(live), texts(rec.TXT)) {
 		return nil
 	}
 	err := h.store.ClearTXT(ctx, sub)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -106,4 +107,25 @@ func showAccount(t *testing.T, url, sub string) accountJSON {
 		t.Fatalf("GET %s: %d %s", sub, r.status, r.body)
 	}
 	return a
+}
+
+// TestAdminReplaceExpired: a value txt_expire no longer serves is written
+// again when a replacement names it, so the account shows and serves what
+// the replacement says.
+func TestAdminReplaceExpired(t *testing.T) {
+	cfg := testConfig()
+	cfg.TXTExpire = time.Second
+	svc := newTestService(t, cfg, boltStore(t))
+	url := adminServer(t, svc)
+	user := uuid.NewString()
+	if r := adminCall(t, "POST", url+"/accounts", `{"subdomain": "aged", `+replaceBody(user, goodHash, nil, []string{txtA})[1:]); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if r := adminCall(t, "PUT", url+"/accounts/aged", replaceBody(user, goodHash, nil, []string{txtA})); r.status != 200 {
+		t.Fatalf("replace: %d %s", r.status, r.body)
+	}
+	if values, err := lookupTXT(svc, "aged"); err != nil || !slices.Equal(texts(values), []string{txtA}) {
+		t.Errorf("after replacing an expired value: %q, %v; want it served", texts(values), err)
+	}
 }
