@@ -77,7 +77,7 @@ func startServer(t testing.TB, o serverOpts) *server {
 		t.Fatalf("%s not found (%v): run `make build` first", bin, err)
 	}
 	s := &server{dir: t.TempDir(), serial: 1}
-	dnsPort, apiPort, adminPort := freePort(t), freePort(t), freePort(t)
+	dnsPort, apiPort, adminPort := distinctPorts(t)
 	store := "db " + filepath.Join(s.dir, "acmedns.db")
 	if o.redis != "" {
 		store = "redis " + o.redis
@@ -107,6 +107,18 @@ func startServer(t testing.TB, o serverOpts) *server {
 		return resp.StatusCode == 200
 	})
 	return s
+}
+
+// distinctPorts are three free loopback ports, no two the same: a port
+// just closed may be handed out again at once.
+func distinctPorts(t testing.TB) (int, int, int) {
+	t.Helper()
+	for {
+		a, b, c := freePort(t), freePort(t), freePort(t)
+		if a != b && b != c && a != c {
+			return a, b, c
+		}
+	}
 }
 
 // writeZone replaces the records of example.test (a higher serial, so the
