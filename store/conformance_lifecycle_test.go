@@ -209,9 +209,11 @@ var lifecycleSuite = []suiteCase{
 		}{
 			{"subdomain taken", store.Record{Account: store.Account{Username: "newcomer", PasswordHash: []byte("h"), Subdomain: "owner"}}, store.ErrExists},
 			{"username taken", store.Record{Account: store.Account{Username: "user-owner", PasswordHash: []byte("h"), Subdomain: "squatter"}, TXT: []store.Value{{Text: "v"}}}, store.ErrUsernameTaken},
-			{"too many values", store.Record{Account: account("many"), TXT: distinctValues(store.MaxKeep + 1)}, nil},
-			{"a value twice", store.Record{Account: account("twice"), TXT: []store.Value{{Text: "v"}, {Text: "v"}}}, nil},
-			{"a bad value", store.Record{Account: account("badtxt"), TXT: []store.Value{{Text: "has space"}}}, nil},
+			{"too many values", store.Record{Account: account("many"), TXT: distinctValues(store.MaxKeep + 1)}, store.ErrInvalidRecord},
+			{"a value twice", store.Record{Account: account("twice"), TXT: []store.Value{{Text: "v"}, {Text: "v"}}}, store.ErrInvalidRecord},
+			{"a bad value", store.Record{Account: account("badtxt"), TXT: []store.Value{{Text: "has space"}}}, store.ErrInvalidRecord},
+			{"a bad subdomain", store.Record{Account: store.Account{Username: "u-bad", PasswordHash: []byte("h"), Subdomain: "Bad.Label"}}, store.ErrInvalidRecord},
+			{"no hash", store.Record{Account: store.Account{Username: "u-nohash", Subdomain: "nohash"}}, store.ErrInvalidRecord},
 		}
 		for _, tc := range tests {
 			err := s.Create(ctx, tc.rec)

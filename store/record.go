@@ -9,6 +9,12 @@ import (
 // ErrUsernameTaken is returned by Create when another account has the username.
 var ErrUsernameTaken = errors.New("store: username already registered")
 
+// ErrInvalidRecord is returned, with the reason, by Register and Create for
+// a record they refuse to store (and write nothing): an invalid subdomain,
+// no username or password hash, or TXT values that are invalid, repeated
+// or more than MaxKeep.
+var ErrInvalidRecord = errors.New("store: invalid record")
+
 // Value is one TXT value and the time it was set; a zero Set means unknown
 // (a value written by an earlier release, which kept no times).
 type Value struct {
@@ -31,15 +37,15 @@ func checkRecord(rec Record) error {
 		return err
 	}
 	if len(rec.TXT) > MaxKeep {
-		return fmt.Errorf("store: at most %d TXT values", MaxKeep)
+		return fmt.Errorf("%w: at most %d TXT values", ErrInvalidRecord, MaxKeep)
 	}
 	seen := make(map[string]bool, len(rec.TXT))
 	for _, v := range rec.TXT {
 		if !ValidValue(v.Text) {
-			return errors.New("store: invalid TXT value")
+			return fmt.Errorf("%w: invalid TXT value", ErrInvalidRecord)
 		}
 		if seen[v.Text] {
-			return fmt.Errorf("store: TXT value %q given twice", v.Text)
+			return fmt.Errorf("%w: TXT value %q given twice", ErrInvalidRecord, v.Text)
 		}
 		seen[v.Text] = true
 	}

@@ -138,10 +138,10 @@ func ValidSubdomain(s string) bool {
 
 func checkAccount(a Account) error {
 	if !ValidSubdomain(a.Subdomain) {
-		return fmt.Errorf("store: invalid subdomain %q", a.Subdomain)
+		return fmt.Errorf("%w: invalid subdomain %q", ErrInvalidRecord, a.Subdomain)
 	}
 	if a.Username == "" || len(a.PasswordHash) == 0 {
-		return errors.New("store: account needs a username and a password hash")
+		return fmt.Errorf("%w: an account needs a username and a password hash", ErrInvalidRecord)
 	}
 	return nil
 }

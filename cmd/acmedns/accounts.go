@@ -102,7 +102,7 @@ func (c *accountsCmd) do(ctx context.Context, verb string, args []string) error 
 		if err := c.client.do(ctx, http.MethodPost, "/accounts/"+sub+"/password", nil, &r); err != nil {
 			return err
 		}
-		c.print(r, fmt.Sprintf("new password of %s (username %s):\n%s\n", args[0], r.Username, r.Password))
+		c.print(r, fmt.Sprintf("new password of %s (username %s):\n%s\n", args[0], inert(r.Username), inert(r.Password)))
 		return nil
 	case "allow":
 		var a account

@@ -32,14 +32,14 @@ func (c *accountsCmd) list(ctx context.Context) error {
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBDOMAIN\tUSERNAME\tALLOWFROM\tTXT\tUPDATED")
 	for _, a := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", a.Subdomain, a.Username, allowText(a.AllowFrom), len(a.TXT), timeText(a.Updated))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", inert(a.Subdomain), inert(a.Username), allowText(a.AllowFrom), len(a.TXT), timeText(a.Updated))
 	}
 	tw.Flush()
 	fmt.Fprintf(c.out, "%d accounts\n", len(all))
 	return nil
 }
 
-// show prints one account.
+// show prints one account, the server's text escaped.
 func (c *accountsCmd) show(a account) {
 	if c.json {
 		b, _ := json.MarshalIndent(a, "", "  ")
@@ -47,9 +47,9 @@ func (c *accountsCmd) show(a account) {
 		return
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "subdomain:\t%s\n", a.Subdomain)
-	fmt.Fprintf(tw, "fulldomain:\t%s\n", a.Fulldomain)
-	fmt.Fprintf(tw, "username:\t%s\n", a.Username)
+	fmt.Fprintf(tw, "subdomain:\t%s\n", inert(a.Subdomain))
+	fmt.Fprintf(tw, "fulldomain:\t%s\n", inert(a.Fulldomain))
+	fmt.Fprintf(tw, "username:\t%s\n", inert(a.Username))
 	fmt.Fprintf(tw, "allowfrom:\t%s\n", allowText(a.AllowFrom))
 	fmt.Fprintf(tw, "created:\t%s\n", timeText(a.Created))
 	fmt.Fprintf(tw, "updated:\t%s\n", timeText(a.Updated))
@@ -57,16 +57,17 @@ func (c *accountsCmd) show(a account) {
 		fmt.Fprintf(tw, "txt:\t(none)\n")
 	}
 	for _, v := range a.TXT {
-		fmt.Fprintf(tw, "txt:\t%s\t%s\n", v.Value, timeText(v.Updated))
+		fmt.Fprintf(tw, "txt:\t%s\t%s\n", inert(v.Value), timeText(v.Updated))
 	}
 	tw.Flush()
 }
 
+// allowText is an allowfrom list for people, escaped.
 func allowText(list []string) string {
 	if len(list) == 0 {
 		return "any"
 	}
-	return strings.Join(list, ",")
+	return inert(strings.Join(list, ","))
 }
 
 func timeText(t *time.Time) string {

@@ -166,3 +166,36 @@ func txtValueOf(word string) string {
 	v := strings.Repeat(word, 43/len(word)+1)
 	return v[:43]
 }
+
+// insert writes one records row as given: pass as bytes (a BLOB on
+// SQLite, as acme-dns writes it), allow nil for NULL.
+func (a *acmeDB) insert(t testing.TB, user, pass, sub string, allow any) {
+	t.Helper()
+	var p any = []byte(pass)
+	if a.postgres {
+		p = pass
+	}
+	if _, err := a.db.Exec(a.q(`INSERT INTO records(Username, Password, Subdomain, AllowFrom) VALUES ($1, $2, $3, $4)`), user, p, sub, allow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// insertTXT writes one txt row.
+func (a *acmeDB) insertTXT(t testing.TB, sub, value string, at int64) {
+	t.Helper()
+	if _, err := a.db.Exec(a.q(`INSERT INTO txt (Subdomain, Value, LastUpdate) VALUES ($1, $2, $3)`), sub, value, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newHash is a bcrypt hash of cost 4 (quick; any cost imports) of a new
+// password, and that password.
+func newHash(t testing.TB) (hash, pass string) {
+	t.Helper()
+	pass = password()
+	h, err := bcrypt.GenerateFromPassword([]byte(pass), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h), pass
+}

@@ -25,8 +25,9 @@ type apiError struct {
 	Code   string
 }
 
+// Error names the status and the code, escaped (the server wrote it).
 func (e *apiError) Error() string {
-	return fmt.Sprintf("HTTP %d %s", e.Status, e.Code)
+	return fmt.Sprintf("HTTP %d %s", e.Status, inert(e.Code))
 }
 
 // account is an account as the admin API shows it.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -76,7 +77,7 @@ func startServer(t testing.TB, o serverOpts) *server {
 		t.Fatalf("%s not found (%v): run `make build` first", bin, err)
 	}
 	s := &server{dir: t.TempDir(), serial: 1}
-	dnsPort, apiPort, adminPort := freePort(t), freePort(t), freePort(t)
+	dnsPort, apiPort, adminPort := distinctPorts(t)
 	store := "db " + filepath.Join(s.dir, "acmedns.db")
 	if o.redis != "" {
 		store = "redis " + o.redis
@@ -106,6 +107,18 @@ func startServer(t testing.TB, o serverOpts) *server {
 		return resp.StatusCode == 200
 	})
 	return s
+}
+
+// distinctPorts are three free loopback ports, no two the same: a port
+// just closed may be handed out again at once.
+func distinctPorts(t testing.TB) (int, int, int) {
+	t.Helper()
+	for {
+		a, b, c := freePort(t), freePort(t), freePort(t)
+		if a != b && b != c && a != c {
+			return a, b, c
+		}
+	}
 }
 
 // writeZone replaces the records of example.test (a higher serial, so the
@@ -168,4 +181,13 @@ func (s *server) admin(t testing.TB) *adminClient {
 	c := newAdminClient(s.Admin, adminToken, 1)
 	t.Cleanup(c.close)
 	return c
+}
+
+// create makes an account in acmedns through the admin API, as an import
+// would.
+func (s *server) create(t testing.TB, e entry) {
+	t.Helper()
+	if err := s.admin(t).do(context.Background(), http.MethodPost, "/accounts", e, nil); err != nil {
+		t.Fatalf("creating %s: %v", e.Subdomain, err)
+	}
 }

@@ -15,8 +15,10 @@ ZPascal and netzint forks; the layout is read from the tables) into acmedns
 through its admin API: username, bcrypt hash (verbatim), subdomain, allowfrom
 and the current TXT values. An account already there with the same username,
 allowfrom and values is unchanged; one that differs is a conflict (exit 1),
-replaced only with --overwrite. Rows acme-dns could never use are skipped
-with the reason.`
+replaced in place only with --overwrite and only under the same username
+(nothing is ever deleted). Rows acme-dns could never use, or that acmedns
+cannot hold apart (subdomains or usernames that differ only in case), are
+skipped with the reason. A dry run makes the same checks and decisions.`
 
 // importFlags are the flags of import.
 type importFlags struct {
@@ -33,7 +35,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	f.adminFlags.register(fs.FlagSet)
 	fs.StringVar(&f.from, "from", "", "the acme-dns database: sqlite:PATH or postgres://USER@HOST:PORT/DB?sslmode=disable (required)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "read and compare, write nothing")
-	fs.BoolVar(&f.overwrite, "overwrite", false, "replace accounts that differ (delete, then create)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace accounts that differ, in place, when the username is the same")
 	fs.IntVar(&f.workers, "workers", 8, "concurrent admin API calls")
 	pos, err := parseArgs(fs, args, stderr)
 	if err != nil {
@@ -53,39 +55,28 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	return doImport(f, stdout, stderr)
 }
 
-// doImport reads the source, imports it and reports.
+// doImport reads the source and acmedns's usernames, imports and reports.
 func doImport(f importFlags, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
-	src, err := openSource(ctx, f.from)
-	if err == errBadSource {
-		return usageError(stderr, "import", "%v", err)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "acmedns import: opening %s: %v\n", describeSource(f.from), err)
-		return exitRuntime
-	}
-	defer src.Close()
-	l, err := src.detect()
-	if err != nil {
-		fmt.Fprintf(stderr, "acmedns import: %s: %v\n", describeSource(f.from), err)
-		return exitRuntime
-	}
-	rows, err := src.readRows(ctx, l)
-	if err != nil {
-		fmt.Fprintf(stderr, "acmedns import: reading %s: %v\n", describeSource(f.from), err)
-		return exitRuntime
+	rows, l, code := readSource(ctx, f.from, stderr)
+	if code != exitOK {
+		return code
 	}
 	client := newAdminClient(f.url, f.token, f.workers)
 	defer client.close()
-	if err := client.health(ctx); err != nil {
-		fmt.Fprintf(stderr, "acmedns import: the admin API at %s: %v\n", f.url, err)
+	im := &importer{client: client, dryRun: f.dryRun, overwrite: f.overwrite}
+	err := client.health(ctx)
+	if err == nil {
+		im.owners, err = listOwners(ctx, client)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "acmedns import: the admin API at %s: %s\n", inert(f.url), inert(err.Error()))
 		return exitRuntime
 	}
 	rep := &report{Layout: string(l), DryRun: f.dryRun, Overwrite: f.overwrite}
 	entries := rep.screen(rows)
-	im := &importer{client: client, dryRun: f.dryRun, overwrite: f.overwrite}
 	bar := newProgress(stderr, len(entries))
 	pool(ctx, im, entries, f.workers, func(o outcome) {
 		rep.add(o)
@@ -98,6 +89,32 @@ func doImport(f importFlags, stdout, stderr io.Writer) int {
 	rep.Seconds = time.Since(start).Seconds()
 	rep.print(stdout, f.json)
 	return rep.exitCode()
+}
+
+// readSource opens the acme-dns database, detects its layout and reads
+// its rows; on failure it has printed why and returns the exit code.
+func readSource(ctx context.Context, from string, stderr io.Writer) ([]row, layout, int) {
+	name := inert(describeSource(from))
+	src, err := openSource(ctx, from)
+	if err == errBadSource {
+		return nil, "", usageError(stderr, "import", "%v", err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "acmedns import: opening %s: %s\n", name, inert(err.Error()))
+		return nil, "", exitRuntime
+	}
+	defer src.Close()
+	l, err := src.detect()
+	if err != nil {
+		fmt.Fprintf(stderr, "acmedns import: %s: %s\n", name, inert(err.Error()))
+		return nil, "", exitRuntime
+	}
+	rows, err := src.readRows(ctx, l)
+	if err != nil {
+		fmt.Fprintf(stderr, "acmedns import: reading %s: %s\n", name, inert(err.Error()))
+		return nil, "", exitRuntime
+	}
+	return rows, l, exitOK
 }
 
 // pool imports entries with n workers, handing each outcome to done (one

@@ -11,19 +11,27 @@ import (
 // reason, and imports the good one beside them.
 func TestImportSkips(t *testing.T) {
 	h10, _ := hashes()
+	hash := func() string { h, _ := newHash(t); return h }
+	var nets []string
+	for i := range 65 {
+		nets = append(nets, fmt.Sprintf("%q", fmt.Sprintf("10.0.%d.0/24", i)))
+	}
 	rows := []struct {
 		user, pass, sub string
 		allow           any // nil is NULL
 		reason          string
 	}{
-		{newUUID(), h10, "good-one", `["10.0.0.0/8", "[2001:db8::]/32"]`, ""},
-		{newUUID(), h10 + "x", "null-allowfrom", nil, skipAllowNull},
-		{newUUID(), h10 + "y", "bad-json", `["10.0.0.0/8"`, skipAllowJSON},
-		{newUUID(), h10 + "z", "not-array", `{"a": 1}`, skipAllowJSON},
-		{newUUID(), h10 + "w", "bad-cidr", `["10.0.0.300/8"]`, skipAllowCIDR},
-		{"not-a-uuid", h10 + "v", "bad-user", `[]`, skipUsername},
-		{newUUID(), h10 + "u", "bad_label", `[]`, skipSubdomain},
+		{newUUID(), h10, "good-one", `["10.0.0.0/8", "[2001:db8::]/32", "10.0.0.0/8", "::ffff:192.0.2.0/120"]`, ""},
+		{newUUID(), hash(), "null-allowfrom", nil, skipAllowNull},
+		{newUUID(), hash(), "bad-json", `["10.0.0.0/8"`, skipAllowJSON},
+		{newUUID(), hash(), "not-array", `{"a": 1}`, skipAllowJSON},
+		{newUUID(), hash(), "bad-cidr", `["10.0.0.300/8"]`, skipAllowCIDR},
+		{newUUID(), hash(), "many-networks", "[" + strings.Join(nets, ",") + "]", skipAllowLong},
+		{"not-a-uuid", hash(), "bad-user", `[]`, skipUsername},
+		{newUUID(), hash(), "bad_label", `[]`, skipSubdomain},
 		{newUUID(), "plaintext-password", "bad-hash", `[]`, skipPassword},
+		{newUUID(), h10 + "x", "long-hash", `[]`, skipPassword},
+		{newUUID(), "$2a$10$" + strings.Repeat("!", 53), "bad-salt", `[]`, skipPassword},
 	}
 	db := newSQLiteDB(t, nil)
 	for _, r := range rows {
@@ -43,7 +51,7 @@ func TestImportSkips(t *testing.T) {
 		}
 	}
 	a, err := s.admin(t).get(context.Background(), "good-one")
-	if err != nil || strings.Join(a.AllowFrom, " ") != "10.0.0.0/8 2001:db8::/32" {
+	if err != nil || strings.Join(a.AllowFrom, " ") != "10.0.0.0/8 2001:db8::/32 192.0.2.0/24" {
 		t.Errorf("good-one: %+v, %v", a, err)
 	}
 	code, out, _ := cli(t, "import", "--from", db.from, "--admin", s.Admin, "--token", adminToken)

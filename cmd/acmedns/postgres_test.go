@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -93,15 +95,28 @@ func launchPostgres() (string, func(), error) {
 		logf.Close()
 		os.RemoveAll(dir)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); !dialable(addr); {
+	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/", port)
+	for deadline := time.Now().Add(30 * time.Second); !pgReady(dsn); {
 		if time.Now().After(deadline) {
 			stop()
-			return "", nil, fmt.Errorf("postgres did not listen on %s within 30s", addr)
+			return "", nil, fmt.Errorf("postgres did not accept a session on port %d within 30s", port)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return "postgres://postgres@" + addr + "/", stop, nil
+	return dsn, stop, nil
+}
+
+// pgReady reports whether the server at dsn accepts a session: it listens
+// before it does ("the database system is starting up").
+func pgReady(dsn string) bool {
+	db, err := sql.Open("pgx", dsn+"postgres?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		return false
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return db.PingContext(ctx) == nil
 }
 
 // TestMain stops the shared PostgreSQL after the tests.

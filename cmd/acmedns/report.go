@@ -34,21 +34,35 @@ func (o outcome) MarshalJSON() ([]byte, error) {
 const maxFailed = 20
 
 // screen validates rows, records the skipped ones and returns the rest.
+// Rows whose subdomains, or usernames, differ only in case are all
+// skipped: acmedns holds both in lower case, so one would shadow the other.
 func (r *report) screen(rows []row) []entry {
 	r.Accounts = len(rows)
 	r.Conflicts, r.Skipped, r.Failed = []outcome{}, []outcome{}, []outcome{}
-	seen := map[string]bool{}
+	exact, subs, users := map[string]int{}, map[string]int{}, map[string]int{}
+	for _, row := range rows {
+		exact[row.Subdomain]++
+		subs[strings.ToLower(row.Subdomain)]++
+		if u, ok := normalUUID(row.Username); ok {
+			users[u]++
+		}
+	}
 	var out []entry
 	for _, row := range rows {
 		e, reason := validate(row)
-		if reason == "" && seen[e.Subdomain] {
+		switch {
+		case reason != "":
+		case exact[row.Subdomain] > 1:
 			reason = skipDuplicateSD
+		case subs[e.Subdomain] > 1:
+			reason = skipCaseTwin
+		case users[e.Username] > 1:
+			reason = skipUserTwin
 		}
 		if reason != "" {
 			r.add(outcome{Kind: skipped, Subdomain: row.Subdomain, Username: row.Username, Reason: reason})
 			continue
 		}
-		seen[e.Subdomain] = true
 		out = append(out, e)
 	}
 	return out
@@ -123,14 +137,15 @@ func (r *report) print(w io.Writer, asJSON bool) {
 	}
 }
 
-// printList writes a counted list of outcomes with their reasons.
+// printList writes a counted list of outcomes with their reasons, the
+// source's text escaped.
 func printList(w io.Writer, name string, list []outcome) {
 	fmt.Fprintf(w, "%s: %d\n", name, len(list))
 	for _, o := range list {
-		sub := o.Subdomain
+		sub := inert(o.Subdomain)
 		if sub == "" {
 			sub = "(no subdomain)"
 		}
-		fmt.Fprintf(w, "  %s: %s\n", sub, o.Reason)
+		fmt.Fprintf(w, "  %s: %s\n", sub, inert(o.Reason))
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"strings"
 )
 
 // row is one acme-dns account as stored, before validation.
@@ -56,6 +55,8 @@ func (s *source) readRows(ctx context.Context, l layout) ([]row, error) {
 
 // attachTXT fills each row's TXT from the txt table: non-empty values,
 // newest first by LastUpdate, ties broken by rowid (newest row first).
+// Rows are matched on the subdomain as written, case included, as acme-dns
+// reads them: values are never moved to an account of another case.
 func (s *source) attachTXT(ctx context.Context, out []row) error {
 	order := "COALESCE(LastUpdate, 0) DESC"
 	if !s.postgres || s.has("txt", "rowid") {
@@ -72,14 +73,13 @@ func (s *source) attachTXT(ctx context.Context, out []row) error {
 		if err := rows.Scan(&sub, &value); err != nil {
 			return err
 		}
-		k := strings.ToLower(sub)
-		bySub[k] = append(bySub[k], value)
+		bySub[sub] = append(bySub[sub], value)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	for i := range out {
-		out[i].TXT = bySub[strings.ToLower(out[i].Subdomain)]
+		out[i].TXT = bySub[out[i].Subdomain]
 	}
 	return nil
 }

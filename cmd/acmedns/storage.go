@@ -55,6 +55,21 @@ func lookupStorage(path, domain string) (credentials, error) {
 	return c, nil
 }
 
+// checkStorage makes sure saveStorage can write path, before anything is
+// registered: the file, if there is one, is a JSON object of accounts, and
+// a file can be created beside it (writeAtomic's, renamed over it).
+func checkStorage(path string) error {
+	if _, err := loadStorage(path); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check*")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
 // saveStorage merges c under domain into the file, keeping every other
 // account as it was, and replaces the file atomically with mode 0600.
 func saveStorage(path, domain string, c credentials) error {

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"net/netip"
+	"slices"
 	"strings"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // entry is an account ready to import: what POST /accounts takes.
@@ -17,21 +17,32 @@ type entry struct {
 	TXT          []string `json:"txt"`
 }
 
-// Skip reasons: rows acme-dns itself could never use.
+// Skip reasons: rows acme-dns itself could never use, or that acmedns
+// cannot hold apart.
 const (
 	skipAllowNull   = "allowfrom is NULL"
 	skipAllowJSON   = "allowfrom is not a JSON array of strings"
 	skipAllowCIDR   = "allowfrom entry is not a CIDR"
+	skipAllowLong   = "allowfrom has more than 64 networks"
 	skipUsername    = "username is not a UUID"
 	skipSubdomain   = "subdomain is not a DNS label"
 	skipPassword    = "password is not a bcrypt hash"
 	skipTXTValue    = "a TXT value is not printable ASCII of 1 to 255 characters"
 	skipDuplicateSD = "subdomain appears twice"
+	skipCaseTwin    = "subdomain is another account's too, in another case"
+	skipUserTwin    = "username is another account's too, in another case or form"
 )
 
-// validate turns a row into an entry, or names why it is skipped.
+// Bounds of acmedns, checked here as its admin API checks them.
+const (
+	maxAllowFrom = 64 // allowfrom networks, once duplicates are dropped
+	maxValues    = 10 // TXT values a subdomain can keep (txt_limit at most)
+)
+
+// validate turns a row into an entry, or names why it is skipped: the
+// checks of acmedns's admin API, so that a dry run predicts the run.
 func validate(r row) (entry, string) {
-	e := entry{Subdomain: strings.ToLower(r.Subdomain), TXT: r.TXT}
+	e := entry{Subdomain: strings.ToLower(r.Subdomain)}
 	if !validLabel(e.Subdomain) {
 		return e, skipSubdomain
 	}
@@ -40,41 +51,73 @@ func validate(r row) (entry, string) {
 		return e, skipUsername
 	}
 	e.Username = user
-	if _, err := bcrypt.Cost(r.Password); err != nil {
+	if !validHash(string(r.Password)) {
 		return e, skipPassword
 	}
 	e.PasswordHash = string(r.Password)
-	if !r.AllowFrom.Valid {
-		return e, skipAllowNull
+	var reason string
+	if e.AllowFrom, reason = allowFrom(r.AllowFrom); reason != "" {
+		return e, reason
 	}
-	var list []string
-	if err := json.Unmarshal([]byte(r.AllowFrom.String), &list); err != nil {
-		return e, skipAllowJSON
-	}
-	e.AllowFrom = []string{}
-	for _, c := range list {
-		p, ok := parseCIDR(c)
-		if !ok {
-			return e, skipAllowCIDR
-		}
-		e.AllowFrom = append(e.AllowFrom, p.String())
-	}
-	for _, v := range e.TXT {
-		if !validValue(v) {
-			return e, skipTXTValue
-		}
-	}
-	if e.TXT == nil {
-		e.TXT = []string{}
+	if e.TXT, ok = values(r.TXT); !ok {
+		return e, skipTXTValue
 	}
 	return e, ""
 }
 
+// allowFrom reads acme-dns's AllowFrom column as acmedns keeps it:
+// canonical prefixes without duplicates, at most maxAllowFrom.
+func allowFrom(col sql.NullString) ([]string, string) {
+	if !col.Valid {
+		return nil, skipAllowNull
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(col.String), &list); err != nil {
+		return nil, skipAllowJSON
+	}
+	out := []string{}
+	for _, c := range list {
+		p, ok := parseCIDR(c)
+		if !ok {
+			return nil, skipAllowCIDR
+		}
+		if !slices.Contains(out, p.String()) {
+			out = append(out, p.String())
+		}
+	}
+	if len(out) > maxAllowFrom {
+		return nil, skipAllowLong
+	}
+	return out, ""
+}
+
+// values checks TXT values, newest first, and returns those to import: a
+// value repeated (acme-dns keeps two equal rows after a retried update) is
+// one value, at the place of its newest copy; at most maxValues are kept.
+func values(texts []string) ([]string, bool) {
+	out := []string{}
+	for _, v := range texts {
+		if !validValue(v) {
+			return nil, false
+		}
+		if !slices.Contains(out, v) && len(out) < maxValues {
+			out = append(out, v)
+		}
+	}
+	return out, true
+}
+
 // parseCIDR parses an allowfrom entry as acme-dns accepts it (IPv6 may be
-// bracketed).
+// bracketed) and acmedns stores it (an IPv4-mapped prefix unmapped).
 func parseCIDR(s string) (netip.Prefix, bool) {
 	p, err := netip.ParsePrefix(strings.NewReplacer("[", "", "]", "").Replace(strings.TrimSpace(s)))
-	return p, err == nil
+	if err != nil {
+		return p, false
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p, true
 }
 
 // validLabel reports whether s is a lower-case DNS label.

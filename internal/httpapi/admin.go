@@ -105,10 +105,12 @@ func (h *adminAPI) account(w http.ResponseWriter, r *http.Request, sub, what str
 		switch r.Method {
 		case http.MethodGet:
 			h.show(w, r, sub)
+		case http.MethodPut:
+			h.replace(w, r, sub)
 		case http.MethodDelete:
 			h.delete(w, r, sub)
 		default:
-			allowMethod(w, r, http.MethodGet, http.MethodDelete)
+			allowMethod(w, r, http.MethodGet, http.MethodPut, http.MethodDelete)
 		}
 	case "password":
 		if allowMethod(w, r, http.MethodPost) {

@@ -15,7 +15,6 @@ import (
 	"github.com/acmedns/acmedns/store"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Admin error codes, beyond the public API's.
@@ -29,6 +28,7 @@ const (
 	codeInvalidHash     = "invalid_password_hash"
 	codePasswordAndHash = "password_and_password_hash"
 	codeInvalidTXT      = "invalid_txt"
+	codeInvalidRecord   = "invalid_record"
 )
 
 // Listing bounds.
@@ -221,7 +221,7 @@ func (h *adminAPI) newRecord(req createRequest) (rec store.Record, password, cod
 	case req.Password != "" && req.PasswordHash != "":
 		return rec, "", codePasswordAndHash
 	case req.PasswordHash != "":
-		if _, err := bcrypt.Cost([]byte(req.PasswordHash)); err != nil {
+		if !validHash(req.PasswordHash) {
 			return rec, "", codeInvalidHash
 		}
 		rec.PasswordHash = []byte(req.PasswordHash)
@@ -239,16 +239,34 @@ func (h *adminAPI) newRecord(req createRequest) (rec store.Record, password, cod
 	}
 	rec.AllowFrom = allow
 	now := time.Now()
-	for _, v := range req.TXT {
-		if !store.ValidValue(v) {
-			return rec, "", codeInvalidTXT
-		}
-		if len(rec.TXT) < h.cfg.TXTLimit {
-			rec.TXT = append(rec.TXT, store.Value{Text: v, Set: now})
-		}
+	texts, code := h.cleanTXT(req.TXT)
+	if code != "" {
+		return rec, "", code
+	}
+	for _, v := range texts {
+		rec.TXT = append(rec.TXT, store.Value{Text: v, Set: now})
 	}
 	rec.Created, rec.Updated = now, now
 	return rec, password, ""
+}
+
+// cleanTXT checks the TXT values of a request, newest first, and returns
+// those to store: a value given again (acme-dns keeps two equal rows after
+// a retried update) is one value, at the place of its newest copy, and at
+// most txt_limit values are kept.
+func (h *adminAPI) cleanTXT(values []string) ([]string, string) {
+	var out []string
+	seen := make(map[string]bool, len(values))
+	for _, v := range values {
+		if !store.ValidValue(v) {
+			return nil, codeInvalidTXT
+		}
+		if !seen[v] && len(out) < h.cfg.TXTLimit {
+			out = append(out, v)
+		}
+		seen[v] = true
+	}
+	return out, ""
 }
 
 func (h *adminAPI) delete(w http.ResponseWriter, r *http.Request, sub string) {
@@ -320,13 +338,16 @@ func (h *adminAPI) clearTXT(w http.ResponseWriter, r *http.Request, sub string) 
 	h.noContent(w, r, "clear", sub)
 }
 
-// storeFailed answers a store error: 404, 409 or 503.
+// storeFailed answers a store error: 404, 409, 400 for a record the store
+// refused (the checks before it should have caught it), or 503.
 func (h *adminAPI) storeFailed(w http.ResponseWriter, r *http.Request, action, sub string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		h.fail(w, r, action, sub, http.StatusNotFound, codeNotFound)
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrUsernameTaken):
 		h.fail(w, r, action, sub, http.StatusConflict, codeExists)
+	case errors.Is(err, store.ErrInvalidRecord):
+		h.fail(w, r, action, sub, http.StatusBadRequest, codeInvalidRecord)
 	default:
 		h.storeError("admin_" + action)
 		h.fail(w, r, action, sub, http.StatusServiceUnavailable, codeUnavailable)

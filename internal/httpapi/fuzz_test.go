@@ -9,6 +9,7 @@ import (
 	"github.com/acmedns/acmedns/store"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func FuzzDecodeRegister(f *testing.F) {
@@ -79,6 +80,11 @@ func FuzzAdminCreate(f *testing.F) {
 		}
 		if (len(rec.PasswordHash) == 0) == (password == "") {
 			t.Fatalf("want exactly one of a hash and a password to hash: %q %q", rec.PasswordHash, password)
+		}
+		if len(rec.PasswordHash) > 0 {
+			if _, err := bcrypt.Cost(rec.PasswordHash); err != nil || len(rec.PasswordHash) != 60 {
+				t.Fatalf("accepted password_hash %q", rec.PasswordHash)
+			}
 		}
 		if password != "" && !validToken(password, 40) {
 			t.Fatalf("password %q cannot authenticate", password)

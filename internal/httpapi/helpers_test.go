@@ -125,15 +125,6 @@ func (h *hookRecorder) counts() (int, []string) {
 	return h.changed, append([]string(nil), h.storeErrors...)
 }
 
-// texts returns the text of each value.
-func texts(values []store.Value) []string {
-	out := []string{}
-	for _, v := range values {
-		out = append(out, v.Text)
-	}
-	return out
-}
-
 // prefixList parses CIDRs as the Corefile's options do.
 func prefixList(s ...string) []netip.Prefix {
 	out := make([]netip.Prefix, len(s))

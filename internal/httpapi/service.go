@@ -63,7 +63,8 @@ func NewService(cfg Config, s store.Store, hooks Hooks) *Service {
 // changed reports a write whose result was err to the Changed hook, unless
 // err proves that nothing was written.
 func (s *Service) changed(err error) {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrUsernameTaken) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrUsernameTaken) ||
+		errors.Is(err, store.ErrInvalidRecord) {
 		return
 	}
 	if s.hooks.Changed != nil {
