@@ -26,7 +26,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
 	}
 	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), serial: a.lastSerial(),
-		labels: [3]string{metrics.WithServer(ctx), zname, metrics.WithView(ctx)}}
+		labels: answerLabels{metrics.WithServer(ctx), zname, metrics.WithView(ctx)}}
 	if r.Opcode != dns.OpcodeQuery {
 		// A NOTIFY or an UPDATE: acmedns's zones change through its API
 		// alone. The server answers NOTIMP, as it does for an opcode no
@@ -61,7 +61,10 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
 	}
 	if qtype == dns.TypeTXT || qtype == dns.TypeANY {
-		for _, v := range store.Live(values, a.cfg.TXTExpire, time.Now()) {
+		if a.cfg.TXTExpire > 0 {
+			values = store.Live(values, a.cfg.TXTExpire, time.Now())
+		}
+		for _, v := range values {
 			m.Answer = append(m.Answer, txtRecord(q.owner, v.Text, a.cfg.TTL))
 		}
 	}
@@ -84,16 +87,14 @@ type query struct {
 	w      dns.ResponseWriter
 	r      *dns.Msg
 	z      *zone
-	qname  string    // lower-cased, for lookups
-	owner  string    // as asked, for owner names
-	labels [3]string // server, zone and view, for metrics
-	serial uint32    // the zone's serial as last read, for negative answers
+	qname  string       // lower-cased, for lookups
+	owner  string       // as asked, for owner names
+	labels answerLabels // for metrics
+	serial uint32       // the zone's serial as last read, for negative answers
 }
 
 // count counts the query's answer by result.
-func (q *query) count(result string) {
-	dnsAnswers.WithLabelValues(q.labels[0], q.labels[1], q.labels[2], result).Inc()
-}
+func (q *query) count(result string) { answerCounter(q.labels, result).Inc() }
 
 // write sends m; an empty answer is NODATA with the SOA in authority.
 func (q *query) write(m *dns.Msg) (int, error) {

@@ -1,6 +1,8 @@
 package acmedns
 
 import (
+	"sync"
+
 	"github.com/coredns/coredns/plugin"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,3 +72,33 @@ var (
 
 // countStoreError counts a failed store call by operation.
 func countStoreError(op string) { storeErrors.WithLabelValues(op).Inc() }
+
+// answerLabels are the labels of dns_answers_total but the result.
+type answerLabels struct{ server, zone, view string }
+
+// answerResults are the results of dns_answers_total.
+var answerResults = [...]string{"answer", "nodata", "nxdomain", "servfail", "notimp"}
+
+// answerCounters holds, per answerLabels, the counter of each result, so
+// that the DNS path finds it with one map lookup (the label set of a server
+// block is fixed; a few are ever seen).
+var answerCounters sync.Map // answerLabels -> *[len(answerResults)]prometheus.Counter
+
+// answerCounter returns the counter of result (one of answerResults) for l.
+func answerCounter(l answerLabels, result string) prometheus.Counter {
+	cs, ok := answerCounters.Load(l)
+	if !ok {
+		var fresh [len(answerResults)]prometheus.Counter
+		for i, r := range answerResults {
+			fresh[i] = dnsAnswers.WithLabelValues(l.server, l.zone, l.view, r)
+		}
+		cs, _ = answerCounters.LoadOrStore(l, &fresh)
+	}
+	counters := cs.(*[len(answerResults)]prometheus.Counter)
+	for i, r := range answerResults {
+		if r == result {
+			return counters[i]
+		}
+	}
+	return dnsAnswers.WithLabelValues(l.server, l.zone, l.view, result)
+}
