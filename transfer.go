@@ -55,7 +55,7 @@ func (a *ACMEDNS) transferKind(ctx context.Context, z *zone, serial uint32) (kin
 		current, err = a.store.Serial(ctx)
 		return "axfr", nil, current, err
 	}
-	changes, current, ok, err := a.store.Changes(ctx, serial)
+	changes, current, ok, err := a.store.Changes(ctx, serial, store.DefaultJournalSize)
 	switch {
 	case err != nil:
 		return "", nil, 0, err
