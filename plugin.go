@@ -71,6 +71,7 @@ type Config struct {
 	AuthCache      httpapi.AuthCache // verified-credential cache
 	Audit          bool              // one log line per state change and refused authentication
 	Admin          *AdminConfig      // nil: no admin API
+	Transfer       TransferLimits    // what zone transfers may cost
 }
 
 // apiConfig is what the HTTP side needs of the block.

@@ -57,6 +57,7 @@ func parse(c *caddy.Controller) (*Config, error) {
 		TXTLimit:    DefaultTXTLimit,
 		Timeout:     DefaultTimeout,
 		Limits:      httpapi.DefaultLimits(),
+		Transfer:    defaultTransferLimits(),
 		AuthCache:   httpapi.AuthCache{TTL: httpapi.DefaultAuthCacheTTL, Entries: httpapi.DefaultAuthCacheEntries},
 		Audit:       true,
 	}
@@ -240,6 +241,8 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		cfg.Fall.SetZonesFromArgs(c.RemainingArgs())
 	case "limits":
 		return parseLimits(c, &cfg.Limits)
+	case "transfer_limits":
+		return parseTransferLimits(c, &cfg.Transfer)
 	case "auth_cache":
 		return parseAuthCache(c, &cfg.AuthCache)
 	case "admin":

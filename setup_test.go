@@ -87,6 +87,7 @@ func TestParse(t *testing.T) {
 			Limits:      httpapi.DefaultLimits(),
 			AuthCache:   httpapi.AuthCache{TTL: 10 * time.Minute, Entries: 10000},
 			Audit:       true,
+			Transfer:    TransferLimits{Max: 16, PerClient: 4, Idle: 10 * time.Second},
 		}
 	}
 	block := func(lines ...string) string {
