@@ -46,6 +46,11 @@ type ACMEDNS struct {
 	// server is the server block's configuration, where OnStartup finds
 	// the transfer plugin.
 	server *dnsserver.Config
+	// front answers the block's transfers ahead of the transfer plugin,
+	// with the plugin's to lists, xfrACL (read in OnStartup); nil without
+	// a transfer plugin.
+	front  *xfrFront
+	xfrACL xfrACL
 }
 
 // Config is the parsed acmedns block.

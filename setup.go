@@ -36,7 +36,8 @@ func setup(c *caddy.Controller) error {
 	}
 	a := New(cfg)
 	a.server = dnsserver.GetConfig(c)
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	a.aheadOfTransfer(a.server)
+	a.server.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		a.Next = next
 		return a
 	})
