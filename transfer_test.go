@@ -330,3 +330,61 @@ func TestNotifyToPrimary(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferTSIG: with the tsig plugin requiring TSIG for transfers, an
+// unsigned AXFR is refused and a signed one is answered in messages that
+// each verify (the first signed in full, the rest with the timers, RFC
+// 8945), over a zone of several messages; so is an IXFR.
+func TestTransferTSIG(t *testing.T) {
+	const key, secret = "transfer.key.", "NoTCJU+DMqFWywaPyxSijrDEA/eC3nK0xi3AMEZuPVk="
+	srv := redistest.Start(t)
+	seedRedis(t, srv.Addr, 2000)
+	p := newPorts(t)
+	corefile := strings.Replace(p.transferCorefile("*", "redis "+srv.Addr), "\ttransfer {",
+		"\ttsig {\n\t\tsecret "+key+" "+secret+"\n\t\trequire AXFR IXFR\n\t}\n\ttransfer {", 1)
+	startCoreDNS(t, corefile)
+	addr := p.dnsAddr()
+
+	m := new(dns.Msg)
+	m.SetAxfr(zoneName)
+	tr := &dns.Transfer{DialTimeout: 3 * time.Second, ReadTimeout: 10 * time.Second}
+	envs, err := tr.In(m, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := range envs {
+		if e.Error == nil {
+			t.Errorf("an unsigned AXFR got %d records", len(e.RR))
+		}
+	}
+
+	current := soaSerial(t, addr)
+	for _, serial := range []uint32{0, current - 2} {
+		m := new(dns.Msg)
+		if serial == 0 {
+			m.SetAxfr(zoneName)
+		} else {
+			m.SetIxfr(zoneName, serial, "ns1."+zoneName, "hostmaster."+zoneName)
+		}
+		m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+		tr := &dns.Transfer{DialTimeout: 3 * time.Second, ReadTimeout: 10 * time.Second, TsigSecret: map[string]string{key: secret}}
+		envs, err := tr.In(m, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, messages := 0, 0
+		for e := range envs {
+			if e.Error != nil {
+				t.Fatalf("signed transfer from %d: message %d: %v", serial, messages, e.Error)
+			}
+			records += len(e.RR)
+			messages++
+		}
+		if serial == 0 && (records != 3*2000+4 || messages < 2) {
+			t.Errorf("signed AXFR: %d records in %d messages, want %d in several", records, messages, 3*2000+4)
+		}
+		if serial != 0 && records != 10 {
+			t.Errorf("signed IXFR: %d records, want 10", records)
+		}
+	}
+}
