@@ -82,11 +82,12 @@ func (a *ACMEDNS) serveTransfer(ctx context.Context, state request.Request, z *z
 // stalledSlotHold is how long a transfer cut off for stalling keeps its
 // slot. The kernel keeps what was queued for a client that reads nothing,
 // up to its send buffer (a few MiB), until it gives up on the closed
-// connection: Linux does so after its zero-window probes back off to two
-// minutes apart, about 3.5 minutes after the close on loopback. The slot
-// stands for that memory until then, so that a client cannot pile it up
-// by stalling again and again.
-var stalledSlotHold = 4 * time.Minute
+// connection: Linux does so once its zero-window probes have backed off to
+// two minutes apart, 5.7 minutes after the close as measured on loopback
+// with the default sysctls (tcp_orphan_retries 0). The slot stands for
+// that memory until then, so that a client cannot pile it up by stalling
+// again and again.
+var stalledSlotHold = 6 * time.Minute
 
 // ixfrSerial is the serial of the SOA an IXFR request carries in its
 // authority section.
