@@ -388,3 +388,30 @@ func TestTransferTSIG(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferFirstInChain: with no plugin before the transfer plugin in the
+// block's chain (bind adds none), acmedns still answers the transfers, its
+// handler put first: an AXFR gets the zone, and IXFR too.
+func TestTransferFirstInChain(t *testing.T) {
+	p := newPorts(t)
+	startCoreDNS(t, fmt.Sprintf(`auth.example.test:%s {
+	bind 127.0.0.1
+	transfer {
+		to 127.0.0.1
+	}
+	acmedns {
+		api 127.0.0.1:%s
+		nameserver ns1.auth.example.test 127.0.0.1
+		db %s/acmedns.db
+	}
+}
+`, p.dns, p.api, t.TempDir()))
+	acc := register(t, p.apiURL(), "")
+	s0 := soaSerial(t, p.dnsAddr())
+	acc.update(t, p.apiURL(), txtA)
+	want := []string{fmt.Sprintf("SOA %d", s0+1), "NS " + zoneName, "A ns1." + zoneName, "TXT " + acc.Subdomain + " " + txtA, fmt.Sprintf("SOA %d", s0+1)}
+	if got := summary(xfr(t, p.dnsAddr(), 0)); !slices.Equal(got, want) {
+		t.Errorf("AXFR:\n%q\nwant\n%q", got, want)
+	}
+	checkIXFR(t, p.dnsAddr(), s0, s0+1, nil, []string{acc.Subdomain + " " + txtA})
+}
