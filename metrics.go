@@ -49,7 +49,7 @@ var (
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "transfer_aborts_total",
-		Help:      "Counter of zone transfers cut off part way, by zone and reason (stalled: the client took nothing within the idle bound, closed: the client went away, store: the store failed).",
+		Help:      "Counter of zone transfers cut off part way, by zone and reason (stalled: a message not taken within the idle bound, closed: the client went away, store: the store failed).",
 	}, []string{"zone", "reason"})
 
 	transferSlotsInUse = promauto.NewGauge(prometheus.GaugeOpts{

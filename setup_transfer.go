@@ -17,7 +17,7 @@ type TransferLimits struct {
 	// by /64).
 	PerClient int
 	// Idle cuts a transfer off, closing its connection, when its client
-	// has taken nothing for this long.
+	// has not taken its next message (up to 64 KB) within this long.
 	Idle time.Duration
 }
 

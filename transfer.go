@@ -16,7 +16,8 @@ import (
 
 // transferPage is how many registrations an AXFR reads from the store at a
 // time: the zone is streamed page by page, never held whole, and the next
-// page is read only once the client has taken the previous one.
+// page is read only once the previous one has been written to the
+// connection.
 const transferPage = 1000
 
 // ixfrMaxChanges is how many changes an IXFR may be behind: one further

@@ -17,15 +17,16 @@ const xfrMessageSize = 63000
 // Why a transfer stopped before its end, the reason label of
 // transfer_aborts_total.
 var (
-	errStalled    = errors.New("the client took nothing within the idle bound")
+	errStalled    = errors.New("the client did not take a message within the idle bound")
 	errClientGone = errors.New("the client went away")
 )
 
 // xfrWriter sends a transfer's records to the client in messages of up to
 // xfrMessageSize bytes, as they come: it holds one message's records, never
-// more. Each write must finish within idle: a client that takes nothing for
-// that long has its connection closed, which ends the blocked write, so that
-// it holds neither the transfer nor the kernel's buffers.
+// more. Each write must finish within idle: a client that does not take a
+// message within that long has its connection closed, which ends the
+// blocked write, so that it holds neither the transfer nor the
+// connection.
 type xfrWriter struct {
 	w       dns.ResponseWriter
 	q       *dns.Msg
@@ -33,7 +34,7 @@ type xfrWriter struct {
 	batch   []dns.RR
 	size    int
 	wrote   bool // a message has been written
-	stalled bool // cut off for taking nothing within idle
+	stalled bool // cut off for not taking a message within idle
 }
 
 func newXfrWriter(w dns.ResponseWriter, q *dns.Msg, idle time.Duration) *xfrWriter {
