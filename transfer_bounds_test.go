@@ -23,8 +23,8 @@ import (
 )
 
 // boundAccounts is how many registrations the transfer-bound tests serve:
-// three values each, about 6.7 MB of AXFR, more than the kernel's buffers
-// take from a client that does not read.
+// three values of 64 characters each, about 6.4 MB of AXFR, twice what the
+// kernel's buffers took here for a client that does not read.
 const boundAccounts = 20000
 
 // seedRedis creates n registrations with three TXT values each in the Redis
@@ -35,6 +35,7 @@ func seedRedis(t *testing.T, addr string, n int) {
 	defer s.Close()
 	ctx := context.Background()
 	now := time.Now()
+	pad := strings.Repeat("v", 50) // values of 64 characters
 	var wg sync.WaitGroup
 	const workers = 32
 	errs := make(chan error, workers)
@@ -44,7 +45,7 @@ func seedRedis(t *testing.T, addr string, n int) {
 				sub := fmt.Sprintf("seed-%06d", i)
 				rec := store.Record{
 					Account: store.Account{Username: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), PasswordHash: []byte("x"), Subdomain: sub},
-					TXT:     []store.Value{{Text: sub + "-c", Set: now}, {Text: sub + "-b", Set: now}, {Text: sub + "-a", Set: now}},
+					TXT:     []store.Value{{Text: sub + "-c-" + pad, Set: now}, {Text: sub + "-b-" + pad, Set: now}, {Text: sub + "-a-" + pad, Set: now}},
 				}
 				if err := s.Create(ctx, rec); err != nil {
 					errs <- err
