@@ -66,9 +66,11 @@ vet:
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
 	$(GO) vet ./...
 
-## unit: the plugin module's tests (plugin, HTTP side, stores), under the race detector
+## unit: the plugin module's tests (plugin, HTTP side, stores), under the race detector; then the
+## stalled-transfer test, which the race detector cannot run (see transfer_stall_test.go), without it
 unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -run '^TestTransferBounds$$/^stalled$$' .
 
 ## cli: vet and test the acmedns CLI (its own module; the tests start ./coredns, Redis and PostgreSQL)
 cli: build
@@ -84,7 +86,8 @@ fuzz:
 ## bench: the benchmark suite (not part of test): dnsperf against the file plugin, a bare
 ## responder and acmedns on each store, 1k and 1M accounts; writes docs/benchmarks.md; then the
 ## propagation delay between two CoreDNS replicas over 1,000 updates, the delay from an update to an
-## NSD and a Knot secondary over 1,000 updates, and AXFR/IXFR sizes at 1k and 1M accounts
+## NSD and a Knot secondary over 1,000 updates, AXFR/IXFR sizes at 1k and 1M accounts, and what
+## misbehaving transfer clients cost (concurrent, hung up, stalled) with 20k accounts
 bench: build
 	bash test/bench/run.sh
 	bash test/bench/attack.sh
@@ -92,6 +95,7 @@ bench: build
 	cd test && ACMEDNS_SECONDARY_UPDATES=1000 $(GO) test -count=1 -v -timeout 30m -run '^TestSecondaryPropagation$$' ./hidden | grep -E 'update to|^(ok|FAIL)'
 	cd test && ACMEDNS_SECONDARY_UPDATES=500 ACMEDNS_SECONDARY_GAP=300ms $(GO) test -count=1 -v -timeout 30m -run '^TestSecondaryPropagation$$' ./hidden | grep -E 'update to|^(ok|FAIL)'
 	cd test && ACMEDNS_TRANSFER_ACCOUNTS="1000 1000000" $(GO) test -count=1 -v -timeout 30m -run '^TestTransferSize$$' ./hidden | grep -E 'accounts:|^(ok|FAIL)'
+	cd test && ACMEDNS_XFR_ACCOUNTS=20000 ACMEDNS_XFR_CHANGES=9999 $(GO) test -count=1 -v -timeout 30m -run '^TestTransferLoad$$' ./hidden | grep -E 'scenario|^(ok|FAIL)'
 
 
 ## image: the container image $(IMAGE) from the binaries of make build, offline, with buildah,

@@ -4,8 +4,6 @@ import (
 	"slices"
 
 	"github.com/acmedns/acmedns/store"
-
-	"github.com/miekg/dns"
 )
 
 // delta is what a run of journaled changes did to one subdomain's TXT
@@ -61,18 +59,27 @@ func without(a, b []string) []string {
 	return out
 }
 
-// incremental is an IXFR answer (RFC 1995) from serial from to serial to in
-// one difference sequence: the new SOA, the old SOA, the records removed,
-// the new SOA, the records added, and the new SOA to end it.
-func (z *zone) incremental(from, to uint32, deltas []delta, ttl uint32) []dns.RR {
+// writeIncremental sends an IXFR answer (RFC 1995) from serial from to
+// serial to in one difference sequence: the new SOA, the old SOA, the
+// records removed, the new SOA, the records added, and the new SOA to end
+// it. The records are made as they are written.
+func (z *zone) writeIncremental(out *xfrWriter, from, to uint32, deltas []delta, ttl uint32) error {
 	newSOA := z.soaAt(to)
-	rrs := []dns.RR{newSOA, z.soaAt(from)}
-	for _, d := range deltas {
-		rrs = append(rrs, z.txtRecords(d.subdomain, d.removed, ttl)...)
+	if err := out.add(newSOA, z.soaAt(from)); err != nil {
+		return err
 	}
-	rrs = append(rrs, newSOA)
 	for _, d := range deltas {
-		rrs = append(rrs, z.txtRecords(d.subdomain, d.added, ttl)...)
+		if err := out.add(z.txtRecords(d.subdomain, d.removed, ttl)...); err != nil {
+			return err
+		}
 	}
-	return append(rrs, newSOA)
+	if err := out.add(newSOA); err != nil {
+		return err
+	}
+	for _, d := range deltas {
+		if err := out.add(z.txtRecords(d.subdomain, d.added, ttl)...); err != nil {
+			return err
+		}
+	}
+	return out.add(newSOA)
 }

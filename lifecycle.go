@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/acmedns/acmedns/internal/httpapi"
 )
@@ -42,7 +41,9 @@ func (a *ACMEDNS) start() error {
 	}
 	a.hold(releaseStore)
 	a.store = s
-	a.startNotify()
+	if err := a.startTransfers(); err != nil {
+		return err
+	}
 	a.hold(httpapi.ConfigureBcrypt(a.cfg.Limits))
 	svc := a.apiService()
 	target := &httpapi.Target{Handler: svc.API(), Conns: a.cfg.connPolicy()}
@@ -103,22 +104,6 @@ func (a *ACMEDNS) stop() {
 		a.release[i]()
 	}
 	a.release = nil
-}
-
-// startNotify finds the server block's transfer plugin, which sends the
-// NOTIFY messages; without one nothing is sent.
-func (a *ACMEDNS) startNotify() {
-	if a.server == nil {
-		return
-	}
-	if t, ok := a.server.Handler("transfer").(*transfer.Transfer); ok {
-		var settle time.Duration
-		if a.cfg.Redis != nil {
-			settle = notifySettle
-		}
-		a.notify = newNotifier(t, a.cfg.Zones, settle)
-		a.hold(a.notify.close)
-	}
 }
 
 // startAdmin opens (or takes over) the admin listener, when configured.

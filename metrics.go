@@ -40,6 +40,27 @@ var (
 		Help:      "Counter of zone transfers served, by zone and type (axfr, ixfr, current: the secondary was up to date).",
 	}, []string{"zone", "type"})
 
+	transferRefusals = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "transfer_refusals_total",
+		Help:      "Counter of zone transfers refused, by zone and reason (udp, acl: not in the transfer plugin's to list, limit: the process's bound, client_limit: the client address's bound).",
+	}, []string{"zone", "reason"})
+
+	transferAborts = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "transfer_aborts_total",
+		Help:      "Counter of zone transfers cut off part way, by zone and reason (stalled: a message not taken within the idle bound, closed: the client went away, store: the store failed).",
+	}, []string{"zone", "reason"})
+
+	transferSlotsInUse = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "transfer_slots_in_use",
+		Help:      "Zone transfer slots taken now, process-wide: transfers under way, and those cut off for stalling in the minutes after.",
+	})
+
 	notifies = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

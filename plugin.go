@@ -50,6 +50,11 @@ type ACMEDNS struct {
 	// server is the server block's configuration, where OnStartup finds
 	// the transfer plugin.
 	server *dnsserver.Config
+	// front answers the block's transfers ahead of the transfer plugin,
+	// with the plugin's to lists, xfrACL (read in OnStartup); nil without
+	// a transfer plugin.
+	front  *xfrFront
+	xfrACL xfrACL
 }
 
 // Config is the parsed acmedns block.
@@ -75,6 +80,7 @@ type Config struct {
 	AuthCache      httpapi.AuthCache // verified-credential cache
 	Audit          bool              // one log line per state change and refused authentication
 	Admin          *AdminConfig      // nil: no admin API
+	Transfer       TransferLimits    // what zone transfers may cost
 }
 
 // apiConfig is what the HTTP side needs of the block.

@@ -36,7 +36,8 @@ func setup(c *caddy.Controller) error {
 	}
 	a := New(cfg)
 	a.server = dnsserver.GetConfig(c)
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	a.aheadOfTransfer(a.server)
+	a.server.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		a.Next = next
 		return a
 	})
@@ -57,6 +58,7 @@ func parse(c *caddy.Controller) (*Config, error) {
 		TXTLimit:    DefaultTXTLimit,
 		Timeout:     DefaultTimeout,
 		Limits:      httpapi.DefaultLimits(),
+		Transfer:    defaultTransferLimits(),
 		AuthCache:   httpapi.AuthCache{TTL: httpapi.DefaultAuthCacheTTL, Entries: httpapi.DefaultAuthCacheEntries},
 		Audit:       true,
 	}
@@ -240,6 +242,8 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		cfg.Fall.SetZonesFromArgs(c.RemainingArgs())
 	case "limits":
 		return parseLimits(c, &cfg.Limits)
+	case "transfer_limits":
+		return parseTransferLimits(c, &cfg.Transfer)
 	case "auth_cache":
 		return parseAuthCache(c, &cfg.AuthCache)
 	case "admin":

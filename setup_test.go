@@ -87,6 +87,7 @@ func TestParse(t *testing.T) {
 			Limits:      httpapi.DefaultLimits(),
 			AuthCache:   httpapi.AuthCache{TTL: 10 * time.Minute, Entries: 10000},
 			Audit:       true,
+			Transfer:    TransferLimits{Max: 16, PerClient: 4, Idle: 10 * time.Second},
 		}
 	}
 	block := func(lines ...string) string {
@@ -807,10 +808,16 @@ func TestSetup(t *testing.T) {
 			if err != nil {
 				t.Fatalf("setup: %v", err)
 			}
-			if len(plugins) != 1 {
-				t.Fatalf("setup added %d plugins, want 1", len(plugins))
+			// The first step puts acmedns's transfer handler ahead of a
+			// transfer plugin that would be first in the chain; without
+			// one it hands the chain on as it is.
+			if len(plugins) != 2 {
+				t.Fatalf("setup added %d plugins, want 2", len(plugins))
 			}
-			h := plugins[0](nil)
+			if next := (&ACMEDNS{}); plugins[0](next) != plugin.Handler(next) {
+				t.Errorf("the first step changed a chain without a transfer plugin")
+			}
+			h := plugins[1](nil)
 			a, ok := h.(*ACMEDNS)
 			if !ok {
 				t.Fatalf("plugin is %T, want *ACMEDNS", h)

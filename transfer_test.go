@@ -383,3 +383,88 @@ func TestSOAFromMemory(t *testing.T) {
 		t.Errorf("%d SOA queries made %d Redis commands", queries, n)
 	}
 }
+
+// TestTransferTSIG: with the tsig plugin requiring TSIG for transfers, an
+// unsigned AXFR is refused and a signed one is answered in messages that
+// each verify (the first signed in full, the rest with the timers, RFC
+// 8945), over a zone of several messages; so is an IXFR.
+func TestTransferTSIG(t *testing.T) {
+	const key, secret = "transfer.key.", "NoTCJU+DMqFWywaPyxSijrDEA/eC3nK0xi3AMEZuPVk="
+	srv := redistest.Start(t)
+	seedRedis(t, srv.Addr, 2000)
+	p := newPorts(t)
+	corefile := strings.Replace(p.transferCorefile("*", "redis "+srv.Addr), "\ttransfer {",
+		"\ttsig {\n\t\tsecret "+key+" "+secret+"\n\t\trequire AXFR IXFR\n\t}\n\ttransfer {", 1)
+	startCoreDNS(t, corefile)
+	addr := p.dnsAddr()
+
+	m := new(dns.Msg)
+	m.SetAxfr(zoneName)
+	tr := &dns.Transfer{DialTimeout: 3 * time.Second, ReadTimeout: 10 * time.Second}
+	envs, err := tr.In(m, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := range envs {
+		if e.Error == nil {
+			t.Errorf("an unsigned AXFR got %d records", len(e.RR))
+		}
+	}
+
+	current := soaSerial(t, addr)
+	for _, serial := range []uint32{0, current - 2} {
+		m := new(dns.Msg)
+		if serial == 0 {
+			m.SetAxfr(zoneName)
+		} else {
+			m.SetIxfr(zoneName, serial, "ns1."+zoneName, "hostmaster."+zoneName)
+		}
+		m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+		tr := &dns.Transfer{DialTimeout: 3 * time.Second, ReadTimeout: 10 * time.Second, TsigSecret: map[string]string{key: secret}}
+		envs, err := tr.In(m, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, messages := 0, 0
+		for e := range envs {
+			if e.Error != nil {
+				t.Fatalf("signed transfer from %d: message %d: %v", serial, messages, e.Error)
+			}
+			records += len(e.RR)
+			messages++
+		}
+		if serial == 0 && (records != 3*2000+4 || messages < 2) {
+			t.Errorf("signed AXFR: %d records in %d messages, want %d in several", records, messages, 3*2000+4)
+		}
+		if serial != 0 && records != 10 {
+			t.Errorf("signed IXFR: %d records, want 10", records)
+		}
+	}
+}
+
+// TestTransferFirstInChain: with no plugin before the transfer plugin in the
+// block's chain (bind adds none), acmedns still answers the transfers, its
+// handler put first: an AXFR gets the zone, and IXFR too.
+func TestTransferFirstInChain(t *testing.T) {
+	p := newPorts(t)
+	startCoreDNS(t, fmt.Sprintf(`auth.example.test:%s {
+	bind 127.0.0.1
+	transfer {
+		to 127.0.0.1
+	}
+	acmedns {
+		api 127.0.0.1:%s
+		nameserver ns1.auth.example.test 127.0.0.1
+		db %s/acmedns.db
+	}
+}
+`, p.dns, p.api, t.TempDir()))
+	acc := register(t, p.apiURL(), "")
+	s0 := soaSerial(t, p.dnsAddr())
+	acc.update(t, p.apiURL(), txtA)
+	want := []string{fmt.Sprintf("SOA %d", s0+1), "NS " + zoneName, "A ns1." + zoneName, "TXT " + acc.Subdomain + " " + txtA, fmt.Sprintf("SOA %d", s0+1)}
+	if got := summary(xfr(t, p.dnsAddr(), 0)); !slices.Equal(got, want) {
+		t.Errorf("AXFR:\n%q\nwant\n%q", got, want)
+	}
+	checkIXFR(t, p.dnsAddr(), s0, s0+1, nil, []string{acc.Subdomain + " " + txtA})
+}

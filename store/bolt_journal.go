@@ -97,7 +97,7 @@ func (b *Bolt) CachedSerial() (uint32, bool) { return b.serial.get() }
 
 // Changes implements Journal: one read transaction reads the counter and,
 // with a cursor from the first change the caller lacks, the changes since.
-func (b *Bolt) Changes(ctx context.Context, from uint32) ([]Change, uint32, bool, error) {
+func (b *Bolt) Changes(ctx context.Context, from uint32, limit int) ([]Change, uint32, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, false, err
 	}
@@ -113,7 +113,7 @@ func (b *Bolt) Changes(ctx context.Context, from uint32) ([]Change, uint32, bool
 			changes, ok = []Change{}, true
 			return nil
 		}
-		entries, found := journalTail(tx, from, counter)
+		entries, found := journalTail(tx, from, counter, limit)
 		if !found {
 			return nil
 		}
@@ -127,10 +127,10 @@ func (b *Bolt) Changes(ctx context.Context, from uint32) ([]Change, uint32, bool
 }
 
 // journalTail reads the entries after from up to counter, oldest first.
-// found is false when from is not older than counter or the journal no
-// longer holds the first of them.
-func journalTail(tx *bolt.Tx, from uint32, counter uint64) (entries []string, found bool) {
-	lacking, older := journalSpan(from, counter)
+// found is false when from is not older than counter, more than limit
+// changes behind it, or the journal no longer holds the first of them.
+func journalTail(tx *bolt.Tx, from uint32, counter uint64, limit int) (entries []string, found bool) {
+	lacking, older := journalSpan(from, counter, limit)
 	if !older || uint64(lacking) > counter {
 		return nil, false
 	}

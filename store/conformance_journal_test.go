@@ -68,7 +68,7 @@ func serialOf(t *testing.T, ctx context.Context, j store.Journal) uint32 {
 // has them all and the current serial is want.
 func changesSince(t *testing.T, ctx context.Context, j store.Journal, from, want uint32) []store.Change {
 	t.Helper()
-	changes, cur, ok, err := j.Changes(ctx, from)
+	changes, cur, ok, err := j.Changes(ctx, from, store.DefaultJournalSize)
 	if err != nil || !ok || cur != want {
 		t.Fatalf("Changes(%d) = %d changes, serial %d, ok %v, %v; want ok at %d", from, len(changes), cur, ok, err, want)
 	}
@@ -83,7 +83,7 @@ func changesSince(t *testing.T, ctx context.Context, j store.Journal, from, want
 // noChanges fails unless Changes(from) answers that it cannot tell.
 func noChanges(t *testing.T, ctx context.Context, j store.Journal, from uint32, why string) {
 	t.Helper()
-	changes, cur, ok, err := j.Changes(ctx, from)
+	changes, cur, ok, err := j.Changes(ctx, from, store.DefaultJournalSize)
 	if err != nil || ok || changes != nil {
 		t.Errorf("%s: Changes(%d) = %v, serial %d, ok %v, %v; want not ok", why, from, changes, cur, ok, err)
 	}
@@ -173,6 +173,24 @@ var journalSuite = []journalCase{
 		cur := serialOf(t, ctx, e.j)
 		for _, ahead := range []uint32{1, 2, 1<<31 - 1, 1 << 31} {
 			noChanges(t, ctx, e.j, cur+ahead, fmt.Sprintf("%d ahead", ahead))
+		}
+	}},
+	{"more changes behind than the limit", func(t *testing.T, ctx context.Context, e journalEnv) {
+		start := serialOf(t, ctx, e.j)
+		for _, sub := range []string{"jr-lim-a", "jr-lim-b", "jr-lim-c"} {
+			if err := e.s.Register(ctx, account(sub)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if changes, cur, ok, err := e.j.Changes(ctx, start, 3); err != nil || !ok || len(changes) != 3 || cur != start+3 {
+			t.Fatalf("Changes(%d, 3) = %d changes, serial %d, ok %v, %v; want the 3", start, len(changes), cur, ok, err)
+		}
+		changes, cur, ok, err := e.j.Changes(ctx, start, 2)
+		if err != nil || ok || changes != nil || cur != start+3 {
+			t.Fatalf("Changes(%d, 2) = %v, serial %d, ok %v, %v; want not ok at %d", start, changes, cur, ok, err, start+3)
+		}
+		if changes, _, ok, err := e.j.Changes(ctx, start+3, 0); err != nil || !ok || len(changes) != 0 {
+			t.Fatalf("Changes(current, 0) = %v, ok %v, %v; want empty", changes, ok, err)
 		}
 	}},
 	{"from before the journal", func(t *testing.T, ctx context.Context, e journalEnv) {

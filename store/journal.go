@@ -34,9 +34,10 @@ type Journal interface {
 	// what changed: from is older than the oldest change it still holds,
 	// from is not older than the current serial in RFC 1982 arithmetic
 	// (but not equal to it), or a change is missing (a write whose journal
-	// step failed). The caller then sends the whole zone. With from equal
-	// to the current serial, changes is empty and ok true.
-	Changes(ctx context.Context, from uint32) (changes []Change, serial uint32, ok bool, err error)
+	// step failed); and when more than limit changes were made after from,
+	// which are then not read. The caller then sends the whole zone. With
+	// from equal to the current serial, changes is empty and ok true.
+	Changes(ctx context.Context, from uint32, limit int) (changes []Change, serial uint32, ok bool, err error)
 }
 
 // Change is one journaled change of a subdomain's TXT values.
@@ -119,11 +120,12 @@ func pendingChanges(entries []string, from uint32, current uint64) (changes []Ch
 }
 
 // journalSpan says whether a secondary at serial from can be brought to the
-// counter current from a journal: the number of changes it lacks, and false
-// when from is current (nothing to send) or not older than it.
-func journalSpan(from uint32, current uint64) (lacking uint32, older bool) {
+// counter current from a journal in at most limit changes: the number of
+// changes it lacks, and false when from is current (nothing to send), not
+// older than it, or more than limit changes behind.
+func journalSpan(from uint32, current uint64, limit int) (lacking uint32, older bool) {
 	cur := uint32(current)
-	if !SerialLess(from, cur) {
+	if !SerialLess(from, cur) || int64(cur-from) > int64(limit) {
 		return 0, false
 	}
 	return cur - from, true

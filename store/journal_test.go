@@ -107,18 +107,22 @@ func TestJournalSpan(t *testing.T) {
 	tests := []struct {
 		from    uint32
 		current uint64
+		limit   int
 		lacking uint32
 		older   bool
 	}{
-		{10, 13, 3, true},
-		{13, 13, 0, false},
-		{14, 13, 0, false},
-		{0xFFFFFFFF, 1 << 32, 1, true},
-		{10, 10 + 1<<31, 0, false},
+		{10, 13, 100, 3, true},
+		{10, 13, 3, 3, true},
+		{10, 13, 2, 0, false},
+		{10, 13, 0, 0, false},
+		{13, 13, 100, 0, false},
+		{14, 13, 100, 0, false},
+		{0xFFFFFFFF, 1 << 32, 100, 1, true},
+		{10, 10 + 1<<31, 1 << 40, 0, false},
 	}
 	for _, tc := range tests {
-		if lacking, older := journalSpan(tc.from, tc.current); lacking != tc.lacking || older != tc.older {
-			t.Errorf("journalSpan(%d, %d) = %d, %v; want %d, %v", tc.from, tc.current, lacking, older, tc.lacking, tc.older)
+		if lacking, older := journalSpan(tc.from, tc.current, tc.limit); lacking != tc.lacking || older != tc.older {
+			t.Errorf("journalSpan(%d, %d, %d) = %d, %v; want %d, %v", tc.from, tc.current, tc.limit, lacking, older, tc.lacking, tc.older)
 		}
 	}
 }
@@ -148,7 +152,7 @@ func TestBoltJournalGap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, ok, err := b.Changes(ctx, s0); !ok || err != nil {
+	if _, _, ok, err := b.Changes(ctx, s0, DefaultJournalSize); !ok || err != nil {
 		t.Fatalf("Changes before the gap: %v, %v", ok, err)
 	}
 	counter := func() uint64 {
@@ -157,17 +161,17 @@ func TestBoltJournalGap(t *testing.T) {
 		return c
 	}()
 	b.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(journalBucket).Delete(counterKey(counter - 1)) })
-	if _, _, ok, err := b.Changes(ctx, s0); ok || err != nil {
+	if _, _, ok, err := b.Changes(ctx, s0, DefaultJournalSize); ok || err != nil {
 		t.Errorf("Changes over a missing entry: %v, %v; want not ok", ok, err)
 	}
-	if c, _, ok, err := b.Changes(ctx, s0+2); !ok || err != nil || len(c) != 1 {
+	if c, _, ok, err := b.Changes(ctx, s0+2, DefaultJournalSize); !ok || err != nil || len(c) != 1 {
 		t.Errorf("Changes after the missing entry: %v, %v, %v", c, ok, err)
 	}
 	b.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(zoneBucket).Put(serialKey, counterKey(counter+1)) })
-	if c, cur, ok, err := b.Changes(ctx, s0+3); ok || err != nil || cur != s0+4 {
+	if c, cur, ok, err := b.Changes(ctx, s0+3, DefaultJournalSize); ok || err != nil || cur != s0+4 {
 		t.Errorf("Changes over a skipped counter: %v, %d, %v, %v; want not ok at %d", c, cur, ok, err, s0+4)
 	}
-	if c, cur, ok, err := b.Changes(ctx, s0+4); !ok || err != nil || len(c) != 0 || cur != s0+4 {
+	if c, cur, ok, err := b.Changes(ctx, s0+4, DefaultJournalSize); !ok || err != nil || len(c) != 0 || cur != s0+4 {
 		t.Errorf("Changes from the current serial after the gap: %v, %d, %v, %v", c, cur, ok, err)
 	}
 }

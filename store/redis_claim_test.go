@@ -112,7 +112,7 @@ func TestRedisRollbackJournalsBoth(t *testing.T) {
 	if err := r.confirmClaim(ctx, c); !errors.Is(err, ErrUsernameTaken) {
 		t.Fatalf("confirmClaim = %v; want ErrUsernameTaken", err)
 	}
-	changes, cur, ok, err := r.Changes(ctx, start)
+	changes, cur, ok, err := r.Changes(ctx, start, DefaultJournalSize)
 	if err != nil || !ok || cur != start+2 || len(changes) != 2 ||
 		changes[0].Kind != ChangeCreated || changes[1].Kind != ChangeDeleted || changes[1].Subdomain != "loser" {
 		t.Fatalf("Changes = %+v, %d, %v, %v; want the creation and the deletion of loser", changes, cur, ok, err)

@@ -170,8 +170,8 @@ func parseCounter(v any) (uint64, error) {
 
 // Changes implements Journal: one script reads the counter and the tail of
 // the journal the caller lacks.
-func (r *Redis) Changes(ctx context.Context, from uint32) ([]Change, uint32, bool, error) {
-	res, err := changesScript.Run(ctx, r.client, []string{r.serialKey(), r.journalKey()}, from).Slice()
+func (r *Redis) Changes(ctx context.Context, from uint32, limit int) ([]Change, uint32, bool, error) {
+	res, err := changesScript.Run(ctx, r.client, []string{r.serialKey(), r.journalKey()}, from, max(limit, 0)).Slice()
 	if err != nil {
 		return nil, 0, false, err
 	}

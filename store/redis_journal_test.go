@@ -166,7 +166,7 @@ func TestRedisSerialLazy(t *testing.T) {
 
 // expectNoChanges fails (returns an error) unless Changes(from) is not ok.
 func expectNoChanges(ctx context.Context, j store.Journal, from uint32) error {
-	changes, _, ok, err := j.Changes(ctx, from)
+	changes, _, ok, err := j.Changes(ctx, from, store.DefaultJournalSize)
 	if err == nil && (ok || changes != nil) {
 		err = fmt.Errorf("Changes(%d) = %v, %v; want not ok", from, changes, ok)
 	}

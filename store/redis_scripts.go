@@ -219,13 +219,14 @@ return redis.call('GET', KEYS[1])
 
 // changesScript reads, at once, the counter KEYS[1] and the entries of the
 // journal KEYS[2] after the serial ARGV[1]: {counter, {entries}}, or
-// {counter} alone when ARGV[1] is current, not older than it (RFC 1982) or
-// older than the journal's oldest entry, or {} when there is no counter.
+// {counter} alone when ARGV[1] is current, not older than it (RFC 1982),
+// older than the journal's oldest entry or more than ARGV[2] entries behind,
+// or {} when there is no counter.
 var changesScript = redis.NewScript(`
 local c = redis.call('GET', KEYS[1])
 if not c then return {} end
 local d = (tonumber(c) - tonumber(ARGV[1])) % 4294967296
-if d == 0 or d >= 2147483648 or d > redis.call('LLEN', KEYS[2]) then return {c} end
+if d == 0 or d >= 2147483648 or d > tonumber(ARGV[2]) or d > redis.call('LLEN', KEYS[2]) then return {c} end
 return {c, redis.call('LRANGE', KEYS[2], -d, -1)}
 `)
 

@@ -115,7 +115,7 @@ func (a *admission) acquireFor(ctx context.Context, client netip.Addr) (release 
 	}
 	key := client
 	if key.IsValid() {
-		key = clientKey(key)
+		key = ClientKey(key)
 	}
 	a.mu.Lock()
 	if key.IsValid() && a.held[key] >= a.share() {

@@ -62,7 +62,7 @@ func (l *capListener) admit(c net.Conn) (net.Conn, bool) {
 	cc := &cappedConn{Conn: c, l: l}
 	peer := addrOf(c.RemoteAddr().String())
 	if peer.IsValid() && !contains(p.Exempt, peer) {
-		key := clientKey(peer)
+		key := ClientKey(peer)
 		l.mu.Lock()
 		if l.perPeer[key] >= p.PerClient {
 			l.mu.Unlock()

@@ -39,8 +39,9 @@ func newClientLimiter(rate Rate, clients int) *clientLimiter {
 	return &clientLimiter{rate: rate, max: clients, now: time.Now, clients: make(map[netip.Addr]*list.Element)}
 }
 
-// clientKey is the address a client is limited by.
-func clientKey(ip netip.Addr) netip.Addr {
+// ClientKey is the address a client is limited by: an IPv4 address as it
+// is, an IPv6 address by its /64 (one host usually holds a whole /64).
+func ClientKey(ip netip.Addr) netip.Addr {
 	ip = ip.Unmap().WithZone("")
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
@@ -57,7 +58,7 @@ func (l *clientLimiter) take(ip netip.Addr) (ok bool, retryAfter time.Duration) 
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.bucket(clientKey(ip))
+	b := l.bucket(ClientKey(ip))
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
@@ -72,7 +73,7 @@ func (l *clientLimiter) refund(ip netip.Addr) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e, ok := l.clients[clientKey(ip)]; ok {
+	if e, ok := l.clients[ClientKey(ip)]; ok {
 		b := e.Value.(*bucket)
 		b.tokens = math.Min(b.tokens+1, float64(l.rate.Burst))
 	}

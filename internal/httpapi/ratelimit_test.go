@@ -158,8 +158,8 @@ func TestClientKey(t *testing.T) {
 		{"fe80::1%eth0", "fe80::"},
 	}
 	for _, tc := range tests {
-		if got := clientKey(netip.MustParseAddr(tc.in)); got != netip.MustParseAddr(tc.want) {
-			t.Errorf("clientKey(%s) = %s, want %s", tc.in, got, tc.want)
+		if got := ClientKey(netip.MustParseAddr(tc.in)); got != netip.MustParseAddr(tc.want) {
+			t.Errorf("ClientKey(%s) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }
