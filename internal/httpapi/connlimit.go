@@ -47,8 +47,8 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if cc, ok := l.admit(c); ok {
 			return cc, nil
 		}
+		l.rejected() // counted before the client can see the close
 		c.Close()
-		l.rejected()
 	}
 }
 
