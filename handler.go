@@ -25,7 +25,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if zname == "" || state.QClass() != dns.ClassINET {
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
 	}
-	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), serial: a.lastSerial(),
+	q := &query{w: w, r: r, z: a.zones[zname], qname: qname, owner: state.QName(), a: a,
 		labels: answerLabels{metrics.WithServer(ctx), zname, metrics.WithView(ctx)}}
 	if r.Opcode != dns.OpcodeQuery {
 		// A NOTIFY or an UPDATE: acmedns's zones change through its API
@@ -90,7 +90,8 @@ type query struct {
 	qname  string       // lower-cased, for lookups
 	owner  string       // as asked, for owner names
 	labels answerLabels // for metrics
-	serial uint32       // the zone's serial as last read, for negative answers
+	a      *ACMEDNS     // for the serial of negative answers, read only for them
+	serial uint32       // the serial an apex SOA answer read; 0: not read
 }
 
 // count counts the query's answer by result.
@@ -123,7 +124,11 @@ func (a *ACMEDNS) nxdomain(ctx context.Context, q *query, m *dns.Msg) (int, erro
 // soa returns the zone's SOA named with the query's own spelling of the
 // zone, so a 0x20-randomised query sees its case throughout.
 func (q *query) soa() dns.RR {
-	return withOwner(q.z.soaAt(q.serial), q.owner[len(q.owner)-len(q.z.name):])
+	serial := q.serial
+	if serial == 0 {
+		serial = q.a.lastSerial()
+	}
+	return withOwner(q.z.soaAt(serial), q.owner[len(q.owner)-len(q.z.name):])
 }
 
 // singleLabel returns the one label of qname below zone, if that is all
