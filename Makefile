@@ -69,7 +69,7 @@ vet:
 ## unit: the plugin module's tests (plugin, HTTP side, stores), under the race detector; then the
 ## stalled-transfer test, which the race detector cannot run (see transfer_stall_test.go), without it
 unit:
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+	CGO_ENABLED=1 $(GO) test -race -p 1 -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -run '^TestTransferBounds$$/^stalled$$' .
 
 ## cli: vet and test the acmedns CLI (its own module; the tests start ./coredns, Redis and PostgreSQL)
