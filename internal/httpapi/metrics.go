@@ -45,6 +45,27 @@ var (
 		Help:      "Number of bcrypt operations running now, process-wide.",
 	})
 
+	bcryptQueued = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "bcrypt_queued",
+		Help:      "Number of requests waiting for a bcrypt slot now, process-wide.",
+	})
+
+	bcryptQueueCapacity = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "bcrypt_queue_capacity",
+		Help:      "Number of requests that may wait for a bcrypt slot at once (limits bcrypt QUEUE).",
+	})
+
+	bcryptOperations = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "bcrypt_operations_total",
+		Help:      "Counter of bcrypt operations run, by operation (hash, compare).",
+	}, []string{"operation"})
+
 	adminCalls = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "acmedns",
