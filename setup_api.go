@@ -115,7 +115,7 @@ func parseBcryptLimit(c *caddy.Controller, l *httpapi.Limits) error {
 	if err != nil || n < 1 || n > 1024 {
 		return c.Errf("limits bcrypt: want 1 to 1024 slots, got %q", args[0])
 	}
-	l.BcryptSlots, l.BcryptQueue = n, 8*n
+	l.BcryptSlots = n
 	if len(args) > 1 {
 		q, err := strconv.Atoi(args[1])
 		if err != nil || q < 0 || q > 100_000 {
@@ -125,8 +125,8 @@ func parseBcryptLimit(c *caddy.Controller, l *httpapi.Limits) error {
 	}
 	if len(args) > 2 {
 		d, err := time.ParseDuration(args[2])
-		if err != nil || d <= 0 || d > time.Minute {
-			return c.Errf("limits bcrypt: want a wait up to 1m, got %q", args[2])
+		if err != nil || d <= 0 || d > 5*time.Minute {
+			return c.Errf("limits bcrypt: want a wait up to 5m, got %q", args[2])
 		}
 		l.BcryptWait = d
 	}

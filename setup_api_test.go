@@ -14,10 +14,10 @@ func TestDefaultLimits(t *testing.T) {
 	l := httpapi.DefaultLimits()
 	slots := max(1, runtime.GOMAXPROCS(0)-1)
 	want := httpapi.Limits{
-		BcryptSlots: slots, BcryptQueue: 8 * slots, BcryptWait: time.Second,
+		BcryptSlots: slots, BcryptQueue: 1024, BcryptWait: 30 * time.Second,
 		Register:     httpapi.Rate{PerSecond: 10.0 / 60, Burst: 30},
 		AuthFailures: httpapi.Rate{PerSecond: 10.0 / 60, Burst: 30},
-		Clients:      10000, Connections: 256, ClientConnections: 16,
+		Clients:      10000, Connections: 1024, ClientConnections: 256,
 	}
 	if l != want {
 		t.Errorf("defaults: %+v, want %+v", l, want)
@@ -33,7 +33,7 @@ func TestParseLimits(t *testing.T) {
 		input string
 		want  func(l *httpapi.Limits, ac *httpapi.AuthCache)
 	}{
-		{"bcrypt slots", block("limits {", "bcrypt 3", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.BcryptSlots, l.BcryptQueue = 3, 24 }},
+		{"bcrypt slots", block("limits {", "bcrypt 3", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.BcryptSlots = 3 }},
 		{"bcrypt slots queue wait", block("limits {", "bcrypt 2 0 250ms", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) {
 			l.BcryptSlots, l.BcryptQueue, l.BcryptWait = 2, 0, 250*time.Millisecond
 		}},
@@ -89,7 +89,7 @@ func TestParseLimitsErrors(t *testing.T) {
 		{"bcrypt no args", block("limits {", "bcrypt", "}"), 4, "Wrong argument count"},
 		{"bcrypt zero", block("limits {", "bcrypt 0", "}"), 4, "want 1 to 1024 slots"},
 		{"bcrypt bad queue", block("limits {", "bcrypt 1 -1", "}"), 4, "want a queue of 0 to 100000"},
-		{"bcrypt bad wait", block("limits {", "bcrypt 1 2 forever", "}"), 4, "want a wait up to 1m"},
+		{"bcrypt bad wait", block("limits {", "bcrypt 1 2 forever", "}"), 4, "want a wait up to 5m"},
 		{"bcrypt too many args", block("limits {", "bcrypt 1 2 1s x", "}"), 4, "Wrong argument count"},
 		{"rate without unit", block("limits {", "register 10", "}"), 4, "want a rate like 10/m"},
 		{"rate bad unit", block("limits {", "register 10/d", "}"), 4, "want a rate like 10/m"},

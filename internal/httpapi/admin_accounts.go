@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -173,7 +172,7 @@ func (h *adminAPI) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(rec.PasswordHash) == 0 {
-		hash, err := h.gate.hash(r.Context(), netip.Addr{}, password)
+		hash, err := h.gate.hash(asker{ctx: r.Context(), w: w}, password)
 		if err != nil {
 			h.fail(w, r, "create", "", http.StatusServiceUnavailable, codeBusy)
 			return
@@ -283,7 +282,7 @@ func (h *adminAPI) delete(w http.ResponseWriter, r *http.Request, sub string) {
 
 func (h *adminAPI) rotate(w http.ResponseWriter, r *http.Request, sub string) {
 	password := newPassword()
-	hash, err := h.gate.hash(r.Context(), netip.Addr{}, password)
+	hash, err := h.gate.hash(asker{ctx: r.Context(), w: w}, password)
 	if err != nil {
 		h.fail(w, r, "rotate", sub, http.StatusServiceUnavailable, codeBusy)
 		return

@@ -2,14 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // limitedAPI serves s's API over real HTTP with a bcrypt gate of its own
@@ -37,24 +36,25 @@ func eventuallyTrue(t *testing.T, what string, cond func() bool) {
 func TestAdmissionGate(t *testing.T) {
 	g := newAdmission(Limits{BcryptSlots: 1, BcryptQueue: 1, BcryptWait: 100 * time.Millisecond})
 	ctx := context.Background()
-	release, err := g.acquire(ctx)
+	release, err := g.grab(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One waiter fits in the queue and times out; a second is refused at once.
+	// One waiter fits in the queue and gives up at twice the bound; a
+	// second is refused at once.
 	done := make(chan error)
-	go func() { _, err := g.acquire(ctx); done <- err }()
+	go func() { _, err := g.grab(ctx); done <- err }()
 	eventuallyTrue(t, "waiter queued", func() bool { return g.waiting() == 1 })
 	start := time.Now()
-	if _, err := g.acquire(ctx); err != errBusy || time.Since(start) > 50*time.Millisecond {
+	if _, err := g.grab(ctx); !errors.Is(err, errBusy) || time.Since(start) > 50*time.Millisecond {
 		t.Errorf("full queue: %v after %s, want errBusy at once", err, time.Since(start))
 	}
-	if err := <-done; err != errBusy {
-		t.Errorf("waiter past its bound: %v, want errBusy", err)
+	if err := <-done; !errors.Is(err, errBusy) {
+		t.Errorf("waiter past twice its bound: %v, want errBusy", err)
 	}
 	// A waiter whose context ends leaves the queue with errGone.
 	cctx, cancel := context.WithCancel(ctx)
-	go func() { _, err := g.acquire(cctx); done <- err }()
+	go func() { _, err := g.grab(cctx); done <- err }()
 	eventuallyTrue(t, "waiter queued", func() bool { return g.waiting() == 1 })
 	cancel()
 	if err := <-done; err != errGone {
@@ -62,7 +62,7 @@ func TestAdmissionGate(t *testing.T) {
 	}
 	// A released slot goes to the next waiter.
 	go func() {
-		r, err := g.acquire(ctx)
+		r, err := g.grab(ctx)
 		if err == nil {
 			r()
 		}
@@ -73,7 +73,7 @@ func TestAdmissionGate(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("waiter handed the slot: %v", err)
 	}
-	if _, err := g.acquire(cctx); err != errGone {
+	if _, err := g.grab(cctx); err != errGone {
 		t.Errorf("acquire with an ended context: %v, want errGone", err)
 	}
 	if g.peak.Load() != 1 {
@@ -132,7 +132,7 @@ func TestBcryptAdmissionClientGone(t *testing.T) {
 	cfg.Limits.AuthFailures = Rate{}
 	h, url := limitedAPI(t, newTestService(t, cfg, boltStore(t)))
 	acc := register(t, url, "")
-	hold, err := h.gate.acquire(context.Background())
+	hold, err := h.gate.grab(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestBcryptAdmissionClientGone(t *testing.T) {
 		}
 		body := `{"subdomain":"` + acc.Subdomain + `","txt":"` + txtA + `"}`
 		fmt.Fprintf(c, "POST /update HTTP/1.1\r\nHost: x\r\nX-Api-User: %s\r\nX-Api-Key: %s\r\nContent-Length: %d\r\n\r\n%s",
-			uuid.NewString(), newPassword(), len(body), body)
+			acc.Username, newPassword(), len(body), body)
 		eventuallyTrue(t, "request queued", func() bool { return h.gate.waiting() == 1 })
 		c.Close()
 		eventuallyTrue(t, "abandoned request left the queue", func() bool { return h.gate.waiting() == 0 })
@@ -167,7 +167,7 @@ func TestStoreTimeoutAfterAdmission(t *testing.T) {
 	cfg.Limits.BcryptSlots, cfg.Limits.BcryptQueue, cfg.Limits.BcryptWait = 1, 8, 20*time.Second
 	h, url := limitedAPI(t, newTestService(t, cfg, boltStore(t)))
 	acc := register(t, url, "")
-	hold, _ := h.gate.acquire(context.Background())
+	hold, _ := h.gate.grab(context.Background())
 	done := make(chan reply)
 	go func() { done <- acc.update(t, url, txtA) }()
 	eventuallyTrue(t, "update queued", func() bool { return h.gate.waiting() == 1 })
@@ -194,7 +194,7 @@ func TestBcryptClientShare(t *testing.T) {
 	if share := h.gate.share(); share != 2 {
 		t.Fatalf("share %d, want 2 of 1 slot and 7 queue places", share)
 	}
-	hold, _ := h.gate.acquire(context.Background()) // the slot is busy
+	hold, _ := h.gate.grab(context.Background()) // the slot is busy
 	flood := clientFrom(t, "127.0.0.3")
 	var wg sync.WaitGroup
 	var mu sync.Mutex

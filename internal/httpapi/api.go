@@ -179,7 +179,7 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := newPassword()
-	hash, err := h.gate.hash(r.Context(), client, password)
+	hash, err := h.gate.hash(asker{ctx: r.Context(), client: client, w: w}, password)
 	if err != nil && !errors.Is(err, errHashFailed) {
 		registrations.WithLabelValues(h.refuse(w, r, err, "register")).Inc()
 		return
@@ -257,12 +257,15 @@ func cleanAllowFrom(list []string) ([]string, string) {
 // turned down, and returns the metric's result label. op names the store
 // call for store_errors_total.
 //
-// A refusal by a limit (429, 503 busy) is held back for tarpitDelay before
-// it is written: a client that ignores Retry-After and repeats at once
-// costs a sleeping goroutine, not the CPU the DNS needs, and its request
-// rate drops to one per connection per tarpitDelay.
+// A refusal by a budget (429) is held back for tarpitDelay before it is
+// written: a client that ignores Retry-After and repeats at once costs a
+// sleeping goroutine, not the CPU the DNS needs, and its request rate drops
+// to one per connection per tarpitDelay. A refusal by bcrypt admission (503
+// busy) is written at once, with a Retry-After of when the queue ahead
+// should have drained: it comes before any wait, and costs nothing.
 func (h *api) refuse(w http.ResponseWriter, r *http.Request, err error, op string) string {
 	var limited *rateLimited
+	var busy *busyError
 	switch {
 	case errors.Is(err, errForbiddenUpdate):
 		writeError(w, http.StatusUnauthorized, codeForbidden)
@@ -273,10 +276,9 @@ func (h *api) refuse(w http.ResponseWriter, r *http.Request, err error, op strin
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(limited.retryAfter)))
 		writeError(w, http.StatusTooManyRequests, codeTooManyRequests)
 		return "rate_limited"
-	case errors.Is(err, errBusy):
+	case errors.As(err, &busy):
 		apiRejections.WithLabelValues("busy").Inc()
-		tarpit(r.Context())
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(h.cfg.Limits.BcryptWait)))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(busy.retryAfter)))
 		writeError(w, http.StatusServiceUnavailable, codeBusy)
 		return "busy"
 	case errors.Is(err, errGone):

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/acmedns/acmedns/store"
@@ -28,14 +27,16 @@ func (e *rateLimited) Error() string { return "rate limited" }
 
 // authenticate checks an update's credentials, source address and
 // subdomain. It returns errForbiddenUpdate for bad credentials, a
-// *rateLimited when the client has spent its failure budget and the request
-// would need bcrypt (or failed), errBusy or errGone from bcrypt admission,
-// and any other error is the store's.
+// *rateLimited when the client has spent its failure budget, a *busyError
+// or errGone from bcrypt admission, and any other error is the store's.
 //
-// Failed authentications spend the client's failure budget; a success gives
-// back what its bcrypt compare took, so a working client is never limited by
-// its own traffic. A verified-credential cache hit needs no budget at all.
-func (h *api) authenticate(r *http.Request, client netip.Addr, body []byte) (updateRequest, error) {
+// Only credentials naming a real account run bcrypt. Failed
+// authentications spend the client's failure budget; a compare holds one
+// token while it runs and a success gives it back, so a working client is
+// never limited by its own traffic, however many of its updates come at
+// once. A verified-credential cache hit needs no budget at all.
+func (h *api) authenticate(w http.ResponseWriter, r *http.Request, client netip.Addr, body []byte) (updateRequest, error) {
+	k := asker{ctx: r.Context(), client: client, w: w}
 	user, err := uuid.Parse(r.Header.Get("X-Api-User"))
 	key := r.Header.Get("X-Api-Key")
 	req, ok := decodeUpdate(body)
@@ -43,13 +44,13 @@ func (h *api) authenticate(r *http.Request, client netip.Addr, body []byte) (upd
 		return req, h.failed(client)
 	}
 	if !ok {
-		return req, h.spendCompare(r.Context(), client, key)
+		return req, h.unknown(k)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	acct, err := h.store.Account(ctx, req.Subdomain)
 	cancel()
 	if errors.Is(err, store.ErrNotFound) || err == nil && acct.Username != user.String() {
-		return req, h.spendCompare(r.Context(), client, key)
+		return req, h.unknown(k)
 	}
 	if err != nil {
 		return req, err
@@ -61,7 +62,7 @@ func (h *api) authenticate(r *http.Request, client netip.Addr, body []byte) (upd
 		authentications.WithLabelValues("cached").Inc()
 		return req, nil
 	}
-	if err := h.compare(r.Context(), client, acct.PasswordHash, key); err != nil {
+	if err := h.compare(k, acct.PasswordHash, key); err != nil {
 		return req, err
 	}
 	h.auth.remember(acct.Username, key, acct.PasswordHash)
@@ -88,33 +89,44 @@ func (h *api) failed(client netip.Addr) error {
 	return errForbiddenUpdate
 }
 
+// unknown fails credentials that name no account without running bcrypt:
+// a token of the client's budget, then the time a compare would have taken
+// (a sleep, no slot), so that the answer's timing does not tell.
+func (h *api) unknown(k asker) error {
+	if err := h.failed(k.client); !errors.Is(err, errForbiddenUpdate) {
+		return err
+	}
+	if err := h.gate.mimic(k); err != nil {
+		h.failureLimit.refund(k.client) // refused as a compare would be: nothing was tried
+		return err
+	}
+	return errForbiddenUpdate
+}
+
 // compare checks key against hash with bcrypt, within the client's failure
-// budget and the process's bcrypt admission. It returns nil on a match and
-// leaves the budget token spent: a caller that succeeds refunds it.
-func (h *api) compare(ctx context.Context, client netip.Addr, hash []byte, key string) error {
-	if ok, retry := h.failureLimit.take(client); !ok {
+// budget and the process's bcrypt admission. The budget is checked before
+// the request waits for a slot and a token is spent when the compare
+// starts; it returns nil on a match with the token spent: a caller that
+// succeeds refunds it.
+func (h *api) compare(k asker, hash []byte, key string) error {
+	if ok, retry := h.failureLimit.has(k.client); !ok {
 		authentications.WithLabelValues("failed").Inc()
 		return &rateLimited{retry}
 	}
-	var mismatch error
-	if err := h.gate.run(ctx, client, func() { mismatch = bcrypt.CompareHashAndPassword(hash, []byte(key)) }); err != nil {
-		h.failureLimit.refund(client) // nothing was tried
-		return err
-	}
-	if mismatch != nil {
+	err := h.gate.run(k, "compare", func() error {
+		if ok, retry := h.failureLimit.take(k.client); !ok {
+			return &rateLimited{retry}
+		}
+		if bcrypt.CompareHashAndPassword(hash, []byte(key)) != nil {
+			return errForbiddenUpdate
+		}
+		return nil
+	})
+	var limited *rateLimited
+	if errors.Is(err, errForbiddenUpdate) || errors.As(err, &limited) {
 		authentications.WithLabelValues("failed").Inc()
-		return errForbiddenUpdate
 	}
-	return nil
-}
-
-// spendCompare compares key against a hash no key matches, so that an
-// unknown user or subdomain costs as much time as a wrong key, and fails.
-func (h *api) spendCompare(ctx context.Context, client netip.Addr, key string) error {
-	if err := h.compare(ctx, client, dummyHash(), key); err != nil {
-		return err
-	}
-	return errForbiddenUpdate // unreachable: no key matches the dummy hash
+	return err
 }
 
 // allowedFrom reports whether ip is in one of an account's stored CIDRs.
@@ -147,10 +159,3 @@ func decodeUpdate(body []byte) (updateRequest, bool) {
 	req.Subdomain = strings.ToLower(req.Subdomain)
 	return req, true
 }
-
-// dummyHash is compared against when there is no account, so that a wrong
-// username costs as much time as a wrong key.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte(newPassword()), BcryptCost)
-	return h
-})

@@ -7,16 +7,21 @@ import (
 
 // Accessors of the tests only.
 
-// acquire waits for a slot, for no client in particular.
-func (a *admission) acquire(ctx context.Context) (release func(), err error) {
-	return a.acquireFor(ctx, netip.Addr{})
+// grab waits for a slot, for no client in particular.
+func (a *admission) grab(ctx context.Context) (release func(), err error) {
+	return a.acquire(asker{ctx: ctx})
+}
+
+// grabFor waits for a slot for client.
+func (a *admission) grabFor(ctx context.Context, client netip.Addr) (release func(), err error) {
+	return a.acquire(asker{ctx: ctx, client: client})
 }
 
 // waiting returns how many requests wait for a slot.
 func (a *admission) waiting() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.waiters)
+	return a.queued
 }
 
 // tracked returns how many clients the table holds.

@@ -9,7 +9,9 @@ import (
 // can starve the DNS server it shares the CPU with.
 type Limits struct {
 	// BcryptSlots bounds concurrent bcrypt work process-wide; BcryptQueue
-	// requests may wait for a slot, each at most BcryptWait.
+	// requests may wait for a slot, served round-robin across clients, and
+	// a request joins them only when its expected wait is at most
+	// BcryptWait.
 	BcryptSlots int
 	BcryptQueue int
 	BcryptWait  time.Duration
@@ -38,11 +40,15 @@ func (r Rate) Off() bool { return r.PerSecond == 0 }
 
 // Defaults of the limits block.
 const (
-	DefaultBcryptWait  = time.Second
+	// DefaultBcryptQueue bounds the requests waiting for bcrypt: a quarter
+	// of it (256) may be one client's burst.
+	DefaultBcryptQueue = 1024
+	DefaultBcryptWait  = 30 * time.Second
 	DefaultClients     = 10000
-	DefaultConnections = 256
-	// DefaultClientConnections bounds one client's concurrent connections.
-	DefaultClientConnections = 16
+	DefaultConnections = 1024
+	// DefaultClientConnections bounds one client's concurrent connections:
+	// as many as its share of the bcrypt queue.
+	DefaultClientConnections = 256
 	// DefaultAuthCacheTTL and DefaultAuthCacheEntries bound the
 	// verified-credential cache.
 	DefaultAuthCacheTTL     = 10 * time.Minute
@@ -66,7 +72,7 @@ func DefaultLimits() Limits {
 	slots := max(1, runtime.GOMAXPROCS(0)-1)
 	return Limits{
 		BcryptSlots:       slots,
-		BcryptQueue:       8 * slots,
+		BcryptQueue:       DefaultBcryptQueue,
 		BcryptWait:        DefaultBcryptWait,
 		Register:          DefaultRegisterRate,
 		AuthFailures:      DefaultAuthFailureRate,

@@ -66,6 +66,21 @@ func (l *clientLimiter) take(ip netip.Addr) (ok bool, retryAfter time.Duration) 
 	return false, time.Duration((1 - b.tokens) / l.rate.PerSecond * float64(time.Second))
 }
 
+// has reports whether ip's bucket holds a token, spending none; when it
+// is empty, how long until one is back.
+func (l *clientLimiter) has(ip netip.Addr) (ok bool, retryAfter time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucket(ClientKey(ip))
+	if b.tokens >= 1 {
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / l.rate.PerSecond * float64(time.Second))
+}
+
 // refund gives back a token that take spent (a success after all).
 func (l *clientLimiter) refund(ip netip.Addr) {
 	if l == nil {

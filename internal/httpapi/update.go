@@ -73,7 +73,7 @@ func (h *api) credentialed(w http.ResponseWriter, r *http.Request, action string
 		results.WithLabelValues(result).Inc()
 		return updateRequest{}, client, false
 	}
-	req, err := h.authenticate(r, client, body)
+	req, err := h.authenticate(w, r, client, body)
 	if err != nil {
 		result := h.refuse(w, r, err, "account")
 		if result == "forbidden" {
