@@ -188,8 +188,8 @@ func (a *acmeDB) insertTXT(t testing.TB, sub, value string, at int64) {
 	}
 }
 
-// newHash is a bcrypt hash of cost 4 (quick; any cost imports) of a new
-// password, and that password.
+// newHash is a bcrypt hash of cost 4 (quick; any cost up to 12 imports)
+// of a new password, and that password.
 func newHash(t testing.TB) (hash, pass string) {
 	t.Helper()
 	pass = password()

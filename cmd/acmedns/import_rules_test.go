@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,6 +33,9 @@ func TestImportSkips(t *testing.T) {
 		{newUUID(), "plaintext-password", "bad-hash", `[]`, skipPassword},
 		{newUUID(), h10 + "x", "long-hash", `[]`, skipPassword},
 		{newUUID(), "$2a$10$" + strings.Repeat("!", 53), "bad-salt", `[]`, skipPassword},
+		{newUUID(), withCost(hash(), 13), "cost-13", `[]`, skipHashCost(13)},
+		{newUUID(), withCost(hash(), 16), "cost-16", `[]`, skipHashCost(16)},
+		{newUUID(), withCost(hash(), 32), "cost-32", `[]`, skipPassword},
 	}
 	db := newSQLiteDB(t, nil)
 	for _, r := range rows {
@@ -50,6 +54,12 @@ func TestImportSkips(t *testing.T) {
 			t.Errorf("%s: skipped with %q, want %q", r.sub, got[r.sub], r.reason)
 		}
 	}
+	// The skip predicts the server: it refuses the hash, and the import
+	// would fail.
+	costly := entry{Subdomain: "posted-cost-13", Username: newUUID(), PasswordHash: withCost(h10, 13)}
+	if err := s.admin(t).do(context.Background(), "POST", "/accounts", costly, nil); !isCode(err, 400, "password_hash_cost") {
+		t.Errorf("the admin API given a cost-13 hash: %v, want 400 password_hash_cost", err)
+	}
 	a, err := s.admin(t).get(context.Background(), "good-one")
 	if err != nil || strings.Join(a.AllowFrom, " ") != "10.0.0.0/8 2001:db8::/32 192.0.2.0/24" {
 		t.Errorf("good-one: %+v, %v", a, err)
@@ -62,6 +72,37 @@ func TestImportSkips(t *testing.T) {
 	}
 	if code != exitOK || !strings.Contains(out, "unchanged: 1") || !strings.Contains(out, "nothing changed") {
 		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+}
+
+// withCost is hash with its two cost digits rewritten: a hash of a high
+// cost made without computing one.
+func withCost(hash string, cost int) string {
+	return fmt.Sprintf("%s%02d%s", hash[:4], cost, hash[6:])
+}
+
+// TestValidateHashCost: a row's hash is imported up to cost 12, skipped
+// with its cost above it, and not a bcrypt hash beyond bcrypt's 31.
+func TestValidateHashCost(t *testing.T) {
+	hash, _ := newHash(t)
+	for _, c := range []struct {
+		hash   string
+		reason string
+	}{
+		{hash, ""},
+		{withCost(hash, 10), ""},
+		{withCost(hash, 12), ""},
+		{"$2y" + withCost(hash, 12)[3:], ""},
+		{withCost(hash, 13), "bcrypt cost 13 is above 12, the most acmedns accepts"},
+		{withCost(hash, 16), skipHashCost(16)},
+		{"$2b" + withCost(hash, 31)[3:], skipHashCost(31)},
+		{withCost(hash, 32), skipPassword},
+		{withCost(hash, 13) + "x", skipPassword},
+	} {
+		r := row{Username: newUUID(), Password: []byte(c.hash), Subdomain: "sub", AllowFrom: sql.NullString{String: "[]", Valid: true}}
+		if _, reason := validate(r); reason != c.reason {
+			t.Errorf("%s: skipped with %q, want %q", c.hash, reason, c.reason)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -18,7 +19,8 @@ type entry struct {
 }
 
 // Skip reasons: rows acme-dns itself could never use, or that acmedns
-// cannot hold apart.
+// cannot hold apart. A hash of too high a cost is skipped with
+// skipHashCost, which names the cost.
 const (
 	skipAllowNull   = "allowfrom is NULL"
 	skipAllowJSON   = "allowfrom is not a JSON array of strings"
@@ -37,7 +39,14 @@ const (
 const (
 	maxAllowFrom = 64 // allowfrom networks, once duplicates are dropped
 	maxValues    = 10 // TXT values a subdomain can keep (txt_limit at most)
+	maxHashCost  = 12 // bcrypt cost of a password hash (acme-dns's is 10, a fork's 12)
 )
+
+// skipHashCost is the skip reason of a well-formed hash whose cost is above
+// maxHashCost, which the admin API refuses (password_hash_cost).
+func skipHashCost(cost int) string {
+	return fmt.Sprintf("bcrypt cost %d is above %d, the most acmedns accepts", cost, maxHashCost)
+}
 
 // validate turns a row into an entry, or names why it is skipped: the
 // checks of acmedns's admin API, so that a dry run predicts the run.
@@ -53,6 +62,9 @@ func validate(r row) (entry, string) {
 	e.Username = user
 	if !validHash(string(r.Password)) {
 		return e, skipPassword
+	}
+	if cost := hashCost(string(r.Password)); cost > maxHashCost {
+		return e, skipHashCost(cost)
 	}
 	e.PasswordHash = string(r.Password)
 	var reason string

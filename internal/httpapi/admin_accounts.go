@@ -25,6 +25,7 @@ const (
 	codeInvalidUsername = "invalid_username"
 	codeInvalidPassword = "invalid_password"
 	codeInvalidHash     = "invalid_password_hash"
+	codeHashCost        = "password_hash_cost"
 	codePasswordAndHash = "password_and_password_hash"
 	codeInvalidTXT      = "invalid_txt"
 	codeInvalidRecord   = "invalid_record"
@@ -220,8 +221,8 @@ func (h *adminAPI) newRecord(req createRequest) (rec store.Record, password, cod
 	case req.Password != "" && req.PasswordHash != "":
 		return rec, "", codePasswordAndHash
 	case req.PasswordHash != "":
-		if !validHash(req.PasswordHash) {
-			return rec, "", codeInvalidHash
+		if code := hashProblem(req.PasswordHash); code != "" {
+			return rec, "", code
 		}
 		rec.PasswordHash = []byte(req.PasswordHash)
 	case req.Password != "":
@@ -247,6 +248,19 @@ func (h *adminAPI) newRecord(req createRequest) (rec store.Record, password, cod
 	}
 	rec.Created, rec.Updated = now, now
 	return rec, password, ""
+}
+
+// hashProblem is the error code of a password_hash the admin API cannot
+// store, or "": invalid_password_hash when it is not a well-formed bcrypt
+// hash, password_hash_cost when its cost is above MaxHashCost.
+func hashProblem(hash string) string {
+	if !validHash(hash) {
+		return codeInvalidHash
+	}
+	if cost, _ := hashCost([]byte(hash)); cost > MaxHashCost {
+		return codeHashCost
+	}
+	return ""
 }
 
 // cleanTXT checks the TXT values of a request, newest first, and returns

@@ -177,7 +177,7 @@ func TestAdminImport(t *testing.T) {
 			svc := newTestService(t, testConfig(), open(t))
 			admin, public := adminServer(t, svc), apiServer(t, svc)
 			key := newPassword()
-			hash, _ := bcrypt.GenerateFromPassword([]byte(key), 4) // any cost is kept
+			hash, _ := bcrypt.GenerateFromPassword([]byte(key), 4) // any cost up to MaxHashCost is kept
 			user := uuid.NewString()
 			body := fmt.Sprintf(`{"subdomain": "imported", "username": %q, "password_hash": %q, "allowfrom": ["127.0.0.1/32"], "txt": [%q, %q]}`, strings.ToUpper(user), hash, txtB, txtA)
 			r := adminCall(t, "POST", admin+"/accounts", body)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,27 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 )
+
+// BenchmarkCompareMaxCost measures one bcrypt compare of a hash of
+// MaxHashCost, the most a stored hash may cost, and of BcryptCost, the cost
+// acmedns hashes at, for scale: the time one bcrypt slot is held.
+// Run: go test -run '^$' -bench Compare -benchtime 3x ./internal/httpapi/
+func BenchmarkCompareMaxCost(b *testing.B) {
+	for _, cost := range []int{BcryptCost, MaxHashCost} {
+		b.Run(fmt.Sprintf("cost-%d", cost), func(b *testing.B) {
+			key := []byte(newPassword())
+			hash, err := bcrypt.GenerateFromPassword(key, cost)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if bcrypt.CompareHashAndPassword(hash, key) != nil {
+					b.Fatal("mismatch")
+				}
+			}
+		})
+	}
+}
 
 // BenchmarkUpdate compares one bcrypt comparison with a whole /update over
 // loopback HTTP (the store's write included: an fsync on the embedded store)
