@@ -152,7 +152,7 @@ func TestConnRefusalEndsCleanly(t *testing.T) {
 	}
 }
 
-// TestConnRefusalFlood: refusals beyond the bound of those being written are
+// TestConnRefusalFlood: refusals beyond the bound of those in progress are
 // closed and counted apart; refusals held by silent clients block neither
 // Accept nor the admitted connections; a burst of refused clients each get
 // either the answer or a closed connection, as counted; and once it is
