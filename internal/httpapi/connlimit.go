@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/tls"
 	"net"
 	"net/netip"
 	"sync"
@@ -10,17 +11,18 @@ import (
 // capListener bounds the API's concurrent connections, in all and per
 // client address (IPv6 by /64; the proxies in trusted_proxies are exempt
 // from the per-client bound, as every client behind them shares their
-// address). A connection beyond a bound is accepted and closed at once, so
-// it neither waits in the kernel's backlog nor holds a file descriptor the
-// DNS server may need.
+// address). A connection beyond a bound is accepted and answered 503 busy
+// off the accept goroutine (see refusal), so it neither waits in the
+// kernel's backlog nor holds a file descriptor the DNS server may need for
+// longer than refusalTime.
 type capListener struct {
 	net.Listener
 	policy atomic.Pointer[ConnPolicy] // set on every (re)configuration
 	open   atomic.Int64
 
-	mu       sync.Mutex
-	perPeer  map[netip.Addr]int
-	rejected func() // counts a refused connection
+	mu      sync.Mutex
+	perPeer map[netip.Addr]int
+	refusal *refusal // answers the connections beyond the bounds
 }
 
 // ConnPolicy is how many connections a configuration allows.
@@ -30,10 +32,13 @@ type ConnPolicy struct {
 	Exempt    []netip.Prefix // peers not bounded per client (trusted proxies)
 }
 
-func newCapListener(ln net.Listener, p ConnPolicy) *capListener {
-	l := &capListener{Listener: ln, perPeer: map[netip.Addr]int{}}
+// newCapListener bounds ln's connections by p. A refused connection is
+// answered over TLS with tlsCfg's certificates when tlsCfg is not nil (the
+// listener's own configuration: ln's accepted connections are wrapped in
+// TLS after the cap).
+func newCapListener(ln net.Listener, p ConnPolicy, tlsCfg *tls.Config) *capListener {
+	l := &capListener{Listener: ln, perPeer: map[netip.Addr]int{}, refusal: newRefusal(maxRefusals, tlsCfg)}
 	l.policy.Store(&p)
-	l.rejected = func() { apiRejections.WithLabelValues("connections").Inc() }
 	return l
 }
 
@@ -47,8 +52,7 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if cc, ok := l.admit(c); ok {
 			return cc, nil
 		}
-		l.rejected() // counted before the client can see the close
-		c.Close()
+		l.refusal.refuse(c) // counted before the client can see the answer
 	}
 }
 

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// TestConnectionCap: past the cap a new connection is closed at once and
-// counted; the held ones keep working, and a freed slot is usable again.
+// TestConnectionCap: past the cap a new connection is answered 503 busy
+// and counted; the held ones keep working, and a freed slot is usable again.
 func TestConnectionCap(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
@@ -39,8 +39,8 @@ func TestConnectionCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := getHealth(extra); err == nil {
-		t.Fatalf("a fourth connection was served: %q", got)
+	if got, err := getHealth(extra); err != nil || got != "HTTP/1.1 503" {
+		t.Fatalf("a fourth connection: %q %v, want a 503", got, err)
 	}
 	extra.Close()
 	if got := metricValue(apiRejections.WithLabelValues("connections")) - rejected; got != 1 {
@@ -87,8 +87,8 @@ func TestHeaderBound(t *testing.T) {
 }
 
 // TestClientConnectionCap: one address cannot take more than its share of
-// the connections; another address still connects; a trusted proxy is
-// exempt.
+// the connections (the next is answered 503); another address still
+// connects; a trusted proxy is exempt.
 func TestClientConnectionCap(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
@@ -107,16 +107,20 @@ func TestClientConnectionCap(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	served := func(c net.Conn) bool {
+	status := func(c net.Conn) string {
 		status, err := getHealth(c)
-		return err == nil && status == "HTTP/1.1 200"
+		if err != nil {
+			return err.Error()
+		}
+		return status
 	}
+	served := func(c net.Conn) bool { return status(c) == "HTTP/1.1 200" }
 	one, two := dialFrom("127.0.0.1"), dialFrom("127.0.0.1")
 	if !served(one) || !served(two) {
 		t.Fatal("the first two connections of 127.0.0.1 were not served")
 	}
-	if served(dialFrom("127.0.0.1")) {
-		t.Error("a third connection from 127.0.0.1 was served")
+	if got := status(dialFrom("127.0.0.1")); got != "HTTP/1.1 503" {
+		t.Errorf("a third connection from 127.0.0.1: %q, want a 503", got)
 	}
 	if !served(dialFrom("127.0.0.2")) {
 		t.Error("127.0.0.2 was refused")

@@ -99,8 +99,12 @@ func listen(addr string, t *Target) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	l := &listener{addr: addr, tls: withTLS, done: make(chan struct{}),
-		conns: newCapListener(ln, ConnPolicy{Max: DefaultConnections, PerClient: DefaultClientConnections})}
+	l := &listener{addr: addr, tls: withTLS, done: make(chan struct{})}
+	var tlsCfg *tls.Config
+	if withTLS {
+		tlsCfg = l.tlsConfig()
+	}
+	l.conns = newCapListener(ln, ConnPolicy{Max: DefaultConnections, PerClient: DefaultClientConnections}, tlsCfg)
 	l.activate(t)
 	ln = l.conns
 	l.srv = &http.Server{
@@ -112,12 +116,7 @@ func listen(addr string, t *Target) (*listener, error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
 	if withTLS {
-		ln = tls.NewListener(ln, &tls.Config{
-			MinVersion: tls.VersionTLS12,
-			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-				return l.active.Load().Cert, nil
-			},
-		})
+		ln = tls.NewListener(ln, tlsCfg)
 	}
 	go func() {
 		defer close(l.done)
@@ -126,6 +125,18 @@ func listen(addr string, t *Target) (*listener, error) {
 		}
 	}()
 	return l, nil
+}
+
+// tlsConfig is the listener's TLS: the active target's certificate, read
+// at each handshake so that a reload's new certificate serves at once. The
+// connections refused by the cap are answered with it too.
+func (l *listener) tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return l.active.Load().Cert, nil
+		},
+	}
 }
 
 func (l *listener) serveHTTP(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,13 @@
 #   5 random-names    dnsperf at saturation (-c 8 -q 100) on the registered
 #                     names, then on ATTACK_RANDOM_NAMES random unregistered
 #                     names (each asked once, -n 1); the ratio of the two qps
+#   6 conn-flood      as 1, while ATTACK_CONN_WORKERS clients from 127.0.0.3
+#                     each loop: connect, POST /update with random
+#                     credentials, read the answer, close; with many more
+#                     clients than the per-client connection bound, most
+#                     connections are refused. Its requests are reported by
+#                     status, a refused connection's 503 busy ("503_refused")
+#                     apart from the connections reset or closed unanswered
 #
 # CPU split (2 cores): CoreDNS (and redis-server) on CPU 0, every load
 # generator (dnsperf, the attack tool) on CPU 1, with taskset; the seeding
@@ -48,11 +55,12 @@
 #   EXTRA                   extra lines for the acmedns block, e.g. a new
 #                           build's options ("" by default)
 #   ATTACK_LABEL            results subdirectory (<coredns basename>-<store>)
-#   ATTACK_SCENARIOS        which to run ("baseline update-flood register-flood abandon random-names")
-#   ATTACK_SECONDS          length of scenarios 1-3 and of each scenario-5 run (20)
-#   ATTACK_QPS              dnsperf's fixed rate in scenarios 1-3 (5000)
-#   ATTACK_OUTSTANDING      dnsperf -q in scenarios 1-3 (ATTACK_QPS; 100 is dnsperf's default)
-#   ATTACK_WORKERS          flood clients (32)
+#   ATTACK_SCENARIOS        which to run ("baseline update-flood register-flood conn-flood abandon random-names")
+#   ATTACK_SECONDS          length of scenarios 1-3 and 6, and of each scenario-5 run (20)
+#   ATTACK_QPS              dnsperf's fixed rate in scenarios 1-3 and 6 (5000)
+#   ATTACK_OUTSTANDING      dnsperf -q in scenarios 1-3 and 6 (ATTACK_QPS; 100 is dnsperf's default)
+#   ATTACK_WORKERS          flood clients of scenarios 2 and 3 (32)
+#   ATTACK_CONN_WORKERS     connection flood clients of scenario 6 (400)
 #   ATTACK_ACCOUNTS         accounts registered through the API first (1000)
 #   ATTACK_SEED_TXT         1: also set one TXT value on each of them (1)
 #   ATTACK_ABANDON_RATE     abandoned requests per second (100)
@@ -68,7 +76,7 @@
 # line per role and scenario; meta.tsv; logs/). The tables of every label
 # present are written to test/bench/results/attack/report.md; this run's are
 # printed. Only 127.0.0.0/8 is loaded; every loop is bounded; everything
-# started here is stopped on exit. About 5 minutes with the defaults.
+# started here is stopped on exit. About 6 minutes with the defaults.
 set -euo pipefail
 
 CALLER_DIR=$PWD
@@ -87,11 +95,12 @@ STORE=${STORE:-bolt}
 [[ $STORE == embedded ]] && STORE=bolt
 EXTRA=${EXTRA:-}
 LABEL=${ATTACK_LABEL:-$(basename "$COREDNS")-$STORE}
-SCENARIOS=${ATTACK_SCENARIOS:-"baseline update-flood register-flood abandon random-names"}
+SCENARIOS=${ATTACK_SCENARIOS:-"baseline update-flood register-flood conn-flood abandon random-names"}
 DURATION=${ATTACK_SECONDS:-20}
 QPS=${ATTACK_QPS:-5000}
 OUTSTANDING=${ATTACK_OUTSTANDING:-$QPS}
 WORKERS=${ATTACK_WORKERS:-32}
+CONN_WORKERS=${ATTACK_CONN_WORKERS:-400}
 ACCOUNTS=${ATTACK_ACCOUNTS:-1000}
 SEED_TXT=${ATTACK_SEED_TXT:-1}
 AB_RATE=${ATTACK_ABANDON_RATE:-100}
@@ -113,12 +122,12 @@ die() { echo "attack.sh: $*" >&2; exit 1; }
 
 [[ $STORE == bolt || $STORE == redis ]] || die "STORE must be bolt (embedded) or redis, not $STORE"
 [[ $LABEL =~ ^[A-Za-z0-9._-]+$ ]] || die "ATTACK_LABEL must be a plain name"
-for v in DURATION QPS OUTSTANDING WORKERS ACCOUNTS AB_RATE AB_SECONDS AFTER_SECONDS RANDOM_NAMES; do
+for v in DURATION QPS OUTSTANDING WORKERS CONN_WORKERS ACCOUNTS AB_RATE AB_SECONDS AFTER_SECONDS RANDOM_NAMES; do
 	[[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive integer"
 done
 ((DURATION <= 300 && AB_SECONDS + AFTER_SECONDS <= 300)) || die "scenarios are limited to 300 s"
 for s in $SCENARIOS; do
-	case $s in baseline | update-flood | register-flood | abandon | random-names) ;; *) die "unknown scenario $s" ;; esac
+	case $s in baseline | update-flood | register-flood | conn-flood | abandon | random-names) ;; *) die "unknown scenario $s" ;; esac
 done
 
 # --- tools -------------------------------------------------------------------
@@ -371,8 +380,8 @@ dnsperf_summary() { # file scenario label
 	printf 'pinning\t%s\n' "$([[ $PIN == 1 ]] && echo "CoreDNS${REDIS_PORT:+ and redis-server} on CPU $SERVER_CPU, load generators on CPU $CLIENT_CPU (taskset); seeding unpinned" || echo unpinned)"
 	printf 'machine\t%s CPUs, %s\n' "$(nproc)" "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 	printf 'dnsperf\t%s\n' "$(dnsperf -h 2>&1 | awk '/^Version/ {print $2}')"
-	printf 'knobs\tseconds %s, qps %s, workers %s, accounts %s, abandon %s/s for %s s + %s s after, random names %s\n' \
-		"$DURATION" "$QPS" "$WORKERS" "$ACCOUNTS" "$AB_RATE" "$AB_SECONDS" "$AFTER_SECONDS" "$RANDOM_NAMES"
+	printf 'knobs\tseconds %s, qps %s, workers %s, connection flood workers %s, accounts %s, abandon %s/s for %s s + %s s after, random names %s\n' \
+		"$DURATION" "$QPS" "$WORKERS" "$CONN_WORKERS" "$ACCOUNTS" "$AB_RATE" "$AB_SECONDS" "$AFTER_SECONDS" "$RANDOM_NAMES"
 	printf 'cmd_dnsperf_fixed\tdnsperf -s 127.0.0.1 -p PORT -d registered.txt -l %s -Q %s -t 1 -c 8 -T 1 -q %s -v\n' "$DURATION" "$QPS" "$OUTSTANDING"
 	printf 'cmd_dnsperf_saturation\tdnsperf -s 127.0.0.1 -p PORT -d NAMES -l %s -c 8 -T 1 -q 100 -t 1 -v (random names also -n 1)\n' "$DURATION"
 } >"$RES/meta.tsv"
@@ -390,16 +399,16 @@ stop_server
 cp "$WORK/creds.jsonl" "$RES/creds.jsonl"
 LEGIT_NAME=$(head -1 "$WORK/registered.txt" | cut -d' ' -f1)
 
-# --- scenarios 1-3 ----------------------------------------------------------------
-fixed_rate() { # scenario [flood-role]
-	local sc=$1 role=${2:-} fp=
+# --- scenarios 1-3 and 6 ----------------------------------------------------------
+fixed_rate() { # scenario [flood-role [workers]]
+	local sc=$1 role=${2:-} workers=${3:-$WORKERS} fp=
 	log "== $sc"
 	wait_quiet
 	start_server "$sc" pinned
 	warm
 	mon_start "$sc" "$DURATION"
 	if [[ -n $role ]]; then
-		"${client_pin[@]}" "$ATTACK" "$role" -api "$API" -creds "$WORK/creds.jsonl" -src "$ATTACK_SRC" -workers "$WORKERS" \
+		"${client_pin[@]}" "$ATTACK" "$role" -api "$API" -creds "$WORK/creds.jsonl" -src "$ATTACK_SRC" -workers "$workers" \
 			-duration "$((DURATION + 2))s" -scenario "$sc" -out "$OUT" >"$LOGS/$role.json" 2>>"$LOGS/attack.log" &
 		fp=$!
 		PIDS+=("$fp")
@@ -417,7 +426,7 @@ fixed_rate() { # scenario [flood-role]
 	scrape "$sc"
 	dnsperf_summary "$WORK/dnsperf.out" "$sc" registered
 	stop_server
-	log "  $(grep "\"scenario\":\"$sc\"" "$OUT" | grep -E '"role":"(dns|legit|flood-[a-z]+)"' | cut -c1-400 | tr '\n' ' ')"
+	log "  $(grep "\"scenario\":\"$sc\"" "$OUT" | grep -E '"role":"(dns|legit|flood-[a-z]+|conn-flood)"' | cut -c1-400 | tr '\n' ' ')"
 }
 
 # --- scenario 4 ------------------------------------------------------------------
@@ -475,6 +484,7 @@ for sc in $SCENARIOS; do
 	baseline) fixed_rate baseline ;;
 	update-flood) fixed_rate update-flood flood-update ;;
 	register-flood) fixed_rate register-flood flood-register ;;
+	conn-flood) fixed_rate conn-flood conn-flood "$CONN_WORKERS" ;;
 	abandon) abandon ;;
 	random-names) random_names ;;
 	esac

@@ -9,6 +9,7 @@
 //	attack flood-update   -api URL -creds FILE -src 127.0.0.3       -workers clients: /update with random credentials
 //	attack flood-register -api URL -src 127.0.0.3                   -workers clients: /register
 //	attack abandon        -api URL -src 127.0.0.3 -rate 100         /update written on a new connection, closed unread
+//	attack conn-flood     -api URL -src 127.0.0.3 -workers 400      /update with random credentials, each on a new connection
 //	attack probe          -dns ADDR -name NAME -split 10s           one DNS query every -every, answered or not
 //	attack dnsperf        -in FILE                                  summarise dnsperf -v output (lost, p50, p99)
 //	attack metrics        -url http://127.0.0.1:P/metrics           the server's acmedns counters (prometheus plugin)
@@ -62,7 +63,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("attack: ")
 	if len(os.Args) < 2 {
-		log.Fatal("usage: attack seed|names|legit|flood-update|flood-register|abandon|probe|dnsperf|report [flags]")
+		log.Fatal("usage: attack seed|names|legit|flood-update|flood-register|abandon|conn-flood|probe|dnsperf|metrics|report [flags]")
 	}
 	role, args := os.Args[1], os.Args[2:]
 	roles := map[string]func([]string){
@@ -72,6 +73,7 @@ func main() {
 		"flood-update":   floodMain,
 		"flood-register": floodMain,
 		"abandon":        abandonMain,
+		"conn-flood":     connFloodMain,
 		"probe":          probeMain,
 		"dnsperf":        dnsperfMain,
 		"metrics":        metricsMain,
@@ -1110,6 +1112,7 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 		{"baseline", "1 baseline"},
 		{"update-flood", "2 update flood (32 clients, 127.0.0.3)"},
 		{"register-flood", "3 register flood (32 clients, 127.0.0.3)"},
+		{"conn-flood", "6 connection flood (" + fmtNum(find(lines, "conn-flood", "conn-flood"), "workers", "%.0f") + " clients, 127.0.0.3)"},
 	}
 	var any1 bool
 	for _, s := range scen {
@@ -1133,10 +1136,15 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 				f = find(lines, s.key, "flood-update")
 			case "register-flood":
 				f = find(lines, s.key, "flood-register")
+			case "conn-flood":
+				f = find(lines, s.key, "conn-flood")
 			}
 			attackRate, attackSt := "–", "–"
 			if f != nil {
 				attackRate, attackSt = fmtNum(f, "rps", "%.1f"), statuses(f, "statuses")
+			}
+			if _, ok := f["errors"]; ok {
+				attackSt += "; no answer: " + statuses(f, "errors")
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |\n", s.what,
 				fmtNum(d, "sent", "%.0f"), fmtNum(d, "lost_pct", "%.2f"), fmtNum(d, "p50_ms", "%.2f"), fmtNum(d, "p99_ms", "%.2f"), fmtNum(d, "max_ms", "%.1f"),
@@ -1145,6 +1153,7 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 		}
 		w.WriteString("\n")
 	}
+	connFloodTable(w, find(lines, "conn-flood", "conn-flood"))
 
 	if p := find(lines, "abandon", "probe"); p != nil {
 		a, l := find(lines, "abandon", "abandon"), find(lines, "abandon", "legit")
@@ -1167,7 +1176,7 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 	}
 
 	var mlines []string
-	for _, sc := range []string{"seed", "baseline", "update-flood", "register-flood", "abandon", "random-names"} {
+	for _, sc := range []string{"seed", "baseline", "update-flood", "register-flood", "conn-flood", "abandon", "random-names"} {
 		m := find(lines, sc, "metrics")
 		if m == nil {
 			continue
