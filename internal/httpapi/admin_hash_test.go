@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acmedns/acmedns/store"
+
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -154,5 +156,33 @@ func TestHashCost(t *testing.T) {
 		if cost, ok := hashCost([]byte(c.hash)); cost != c.cost || ok != c.ok {
 			t.Errorf("hashCost(%q) = %d, %v; want %d, %v", c.hash, cost, ok, c.cost, c.ok)
 		}
+	}
+}
+
+// TestStoredHashAboveCeiling: an account stored before the ceiling, with a
+// cost-16 hash, is refused at authentication with password_hash_cost and a
+// log line naming it, without a compare; its key is never checked.
+func TestStoredHashAboveCeiling(t *testing.T) {
+	logged := captureLog(t)
+	svc := newTestService(t, testConfig(), boltStore(t))
+	h, url := limitedAPI(t, svc)
+	hash, key := realHash(t)
+	acct := store.Account{Username: uuid.NewString(), PasswordHash: []byte(withCost(hash, 16)), Subdomain: "old-costly", AllowFrom: []string{}}
+	if err := svc.store.Register(context.Background(), acct); err != nil {
+		t.Fatal(err)
+	}
+	runs := h.gate.runs.Load()
+	r := (account{Username: acct.Username, Password: key, Subdomain: acct.Subdomain}).update(t, url, txtA)
+	if r.status != 401 || r.body != `{"error": "password_hash_cost"}` {
+		t.Errorf("update of a cost-16 account: %d %s, want 401 password_hash_cost", r.status, r.body)
+	}
+	if got := h.gate.runs.Load() - runs; got != 0 {
+		t.Errorf("%d bcrypt operations for a cost-16 hash, want none", got)
+	}
+	if !strings.Contains(logged(), "account old-costly: its stored password hash has bcrypt cost 16") {
+		t.Errorf("no log line names the account: %q", logged())
+	}
+	if got, _ := svc.store.TXT(context.Background(), acct.Subdomain); len(got) != 0 {
+		t.Errorf("refused update stored %v", got)
 	}
 }

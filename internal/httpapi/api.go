@@ -270,6 +270,9 @@ func (h *api) refuse(w http.ResponseWriter, r *http.Request, err error, op strin
 	case errors.Is(err, errForbiddenUpdate):
 		writeError(w, http.StatusUnauthorized, codeForbidden)
 		return "forbidden"
+	case errors.Is(err, errHashCost):
+		writeError(w, http.StatusUnauthorized, codeHashCost)
+		return "hash_cost"
 	case errors.As(err, &limited):
 		apiRejections.WithLabelValues("rate_limit").Inc()
 		tarpit(r.Context())

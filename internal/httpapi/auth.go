@@ -16,8 +16,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// errForbiddenUpdate is every authentication failure, whatever its cause.
+// errForbiddenUpdate is every authentication failure, whatever its cause,
+// but one:
 var errForbiddenUpdate = errors.New("forbidden")
+
+// errHashCost: the account's stored hash has a cost above MaxHashCost (it
+// was stored before acmedns bounded it), so it is never compared.
+var errHashCost = errors.New("stored password hash too costly")
 
 // rateLimited is a client over its budget; retryAfter says when a token is back.
 type rateLimited struct{ retryAfter time.Duration }
@@ -62,6 +67,11 @@ func (h *api) authenticate(w http.ResponseWriter, r *http.Request, client netip.
 		authentications.WithLabelValues("cached").Inc()
 		return req, nil
 	}
+	if cost, ok := hashCost(acct.PasswordHash); !ok {
+		return req, h.unknown(k) // no key can match
+	} else if cost > MaxHashCost {
+		return req, h.costly(client, acct.Subdomain, cost)
+	}
 	if err := h.compare(k, acct.PasswordHash, key); err != nil {
 		return req, err
 	}
@@ -87,6 +97,18 @@ func (h *api) failed(client netip.Addr) error {
 		return &rateLimited{retry}
 	}
 	return errForbiddenUpdate
+}
+
+// costly refuses to compare against a stored hash above MaxHashCost, and
+// logs which account needs a new password. It spends a token of the
+// client's budget, so the log line cannot be repeated faster than that.
+func (h *api) costly(client netip.Addr, subdomain string, cost int) error {
+	if err := h.failed(client); !errors.Is(err, errForbiddenUpdate) {
+		return err
+	}
+	log.Warningf("account %s: its stored password hash has bcrypt cost %d, above the %d acmedns compares; "+
+		"refused without a compare: give it a new password (admin API rotate)", subdomain, cost, MaxHashCost)
+	return errHashCost
 }
 
 // unknown fails credentials that name no account without running bcrypt:
