@@ -28,7 +28,7 @@ var (
 		Namespace: plugin.Namespace,
 		Subsystem: "acmedns",
 		Name:      "api_rejections_total",
-		Help:      "Counter of API requests and connections refused by a limit, by reason (rate_limit, busy, connections).",
+		Help:      "Counter of API requests and connections refused by a limit, by reason (rate_limit, busy, connections, connections_dropped).",
 	}, []string{"reason"})
 
 	authentications = promauto.NewCounterVec(prometheus.CounterOpts{
