@@ -46,7 +46,9 @@ func TestParseLimits(t *testing.T) {
 			l.AuthFailures = httpapi.Rate{PerSecond: 5.0 / 60, Burst: 10}
 		}},
 		{"auth_failures off", block("limits {", "auth_failures off", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.AuthFailures = httpapi.Rate{} }},
-		{"clients and connections", block("limits {", "clients 50", "connections 20", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.Clients, l.Connections, l.ClientConnections = 50, 20, 20 }},
+		{"clients and connections", block("limits {", "clients 50", "connections 20", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) {
+			l.Clients, l.Connections, l.ClientConnections = 50, 20, 20
+		}},
 		{"connections per client", block("limits {", "connections 20 4", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.Connections, l.ClientConnections = 20, 4 }},
 		{"connections below the per-client default", block("limits {", "connections 8", "}"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.Connections, l.ClientConnections = 8, 8 }},
 		{"limits then another option", block("limits {", "clients 7", "}", "ttl 5"), func(l *httpapi.Limits, _ *httpapi.AuthCache) { l.Clients = 7 }},
