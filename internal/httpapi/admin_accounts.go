@@ -175,7 +175,7 @@ func (h *adminAPI) create(w http.ResponseWriter, r *http.Request) {
 	if len(rec.PasswordHash) == 0 {
 		hash, err := h.gate.hash(asker{ctx: r.Context(), w: w}, password)
 		if err != nil {
-			h.fail(w, r, "create", "", http.StatusServiceUnavailable, codeBusy)
+			h.busy(w, r, "create", "", err)
 			return
 		}
 		rec.PasswordHash = hash
@@ -298,7 +298,7 @@ func (h *adminAPI) rotate(w http.ResponseWriter, r *http.Request, sub string) {
 	password := newPassword()
 	hash, err := h.gate.hash(asker{ctx: r.Context(), w: w}, password)
 	if err != nil {
-		h.fail(w, r, "rotate", sub, http.StatusServiceUnavailable, codeBusy)
+		h.busy(w, r, "rotate", sub, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
@@ -309,6 +309,16 @@ func (h *adminAPI) rotate(w http.ResponseWriter, r *http.Request, sub string) {
 		return
 	}
 	h.reply(w, r, "rotate", sub, http.StatusOK, map[string]string{"username": rec.Username, "password": password})
+}
+
+// busy answers a hash the bcrypt gate refused (or whose client left) 503
+// busy, with the gate's Retry-After.
+func (h *adminAPI) busy(w http.ResponseWriter, r *http.Request, action, sub string, err error) {
+	var b *busyError
+	if errors.As(err, &b) {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(b.retryAfter)))
+	}
+	h.fail(w, r, action, sub, http.StatusServiceUnavailable, codeBusy)
 }
 
 func (h *adminAPI) setAllowFrom(w http.ResponseWriter, r *http.Request, sub string) {

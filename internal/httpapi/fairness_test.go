@@ -230,3 +230,26 @@ func TestQueuedAnswerOutlivesServerTimeouts(t *testing.T) {
 		t.Errorf("stored %v, want the update's value", got)
 	}
 }
+
+// TestAdminBusy: an admin create or rotate that cannot have a bcrypt slot
+// in time is answered 503 busy with the gate's Retry-After, and changes
+// nothing.
+func TestAdminBusy(t *testing.T) {
+	cfg := testConfig()
+	cfg.Limits.BcryptSlots, cfg.Limits.BcryptQueue = 1, 0
+	svc := newTestService(t, cfg, boltStore(t))
+	svc.gate = newAdmission(cfg.Limits)
+	svc.gate.setCost(2 * time.Second)
+	url := adminServer(t, svc)
+	hold, _ := svc.gate.grab(context.Background())
+	defer hold()
+	for _, c := range []struct{ method, path string }{{"POST", "/accounts"}, {"POST", "/accounts/nobody/password"}} {
+		r := adminCall(t, c.method, url+c.path, "")
+		if r.status != 503 || r.body != `{"error": "busy"}` || r.header.Get("Retry-After") != "2" {
+			t.Errorf("%s %s with the gate full: %d %s Retry-After %q, want 503 busy after 2", c.method, c.path, r.status, r.body, r.header.Get("Retry-After"))
+		}
+	}
+	if accts, _, err := svc.store.List(context.Background(), "", 10); err == nil && len(accts) != 0 {
+		t.Errorf("a refused create stored %d accounts", len(accts))
+	}
+}
