@@ -68,12 +68,19 @@ var (
 		Help:      "Counter of NOTIFY rounds to a zone's secondaries, by zone and result (sent, failed).",
 	}, []string{"zone", "result"})
 
-	_ = promauto.NewGaugeFunc(prometheus.GaugeOpts{
+	indexEntriesGauge = promauto.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "index_entries",
 		Help:      "Number of registered subdomains in the in-memory index of the open stores.",
 	}, indexEntries)
+
+	indexTrustedGauge = promauto.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "index_trusted",
+		Help:      "1 when the in-memory index of every open store is trusted (a name it lacks is answered NXDOMAIN without asking the store), 0 while one is not: its store may have missed changes (a lost Redis subscription) and every lookup asks the store until the index is loaded again.",
+	}, indexTrusted)
 )
 
 // countCacheLookup feeds cacheLookups; the store calls it on every lookup.
