@@ -5,7 +5,7 @@ export CGO_ENABLED ?= 0
 
 PEBBLE_VERSION ?= v2.10.1
 
-.PHONY: all build run test deps e2e-deps vet unit cli fuzz e2e image image-test bench clean
+.PHONY: all build run test deps e2e-deps vet rules unit cli fuzz e2e image image-test bench clean
 
 all: build
 
@@ -28,7 +28,7 @@ run: build
 	@echo
 	cd .run && exec ../coredns -conf ../Corefile.example
 
-## deps: install what the tests need (redis-server, postgresql, and gcc for the race detector) when it is missing
+## deps: install what the tests need (redis-server, postgresql, promtool, and gcc for the race detector) when it is missing
 deps:
 	@command -v gcc >/dev/null 2>&1 && test -e /usr/include/stdlib.h || { \
 		echo "installing gcc and libc6-dev (the race detector needs cgo) with apt-get"; \
@@ -42,6 +42,10 @@ deps:
 		echo "installing redis-server and redis-sentinel with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-sentinel redis-tools >/dev/null; }
 	@command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 || { echo "redis-server or redis-sentinel is still missing" >&2; exit 1; }
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "installing prometheus (for promtool) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@command -v promtool >/dev/null 2>&1 || { echo "promtool is still missing" >&2; exit 1; }
 	$(GO) mod download
 	cd cmd/acmedns && $(GO) mod download
 
@@ -65,6 +69,11 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
 	$(GO) vet ./...
+
+## rules: check the Prometheus alerting rules in contrib/prometheus and run their unit tests
+rules:
+	promtool check rules contrib/prometheus/acmedns.rules.yml
+	cd contrib/prometheus && promtool test rules acmedns.rules.test.yml
 
 ## unit: the plugin module's tests (plugin, HTTP side, stores), under the race detector; then the
 ## stalled-transfer test, which the race detector cannot run (see transfer_stall_test.go), without it
@@ -116,7 +125,7 @@ image-test: image
 	cd test && IMAGE=$(IMAGE) $(GO) test -count=1 -timeout 5m ./image/
 
 ## test: everything, as CI runs it
-test: deps vet unit cli fuzz e2e image-test
+test: deps vet rules unit cli fuzz e2e image-test
 
 clean:
 	rm -rf coredns acmedns .run test/bin

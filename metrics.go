@@ -1,9 +1,12 @@
 package acmedns
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/coredns/coredns/plugin"
+
+	"github.com/acmedns/acmedns/internal/httpapi"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -68,13 +71,53 @@ var (
 		Help:      "Counter of NOTIFY rounds to a zone's secondaries, by zone and result (sent, failed).",
 	}, []string{"zone", "result"})
 
-	_ = promauto.NewGaugeFunc(prometheus.GaugeOpts{
+	indexEntriesGauge = promauto.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "index_entries",
 		Help:      "Number of registered subdomains in the in-memory index of the open stores.",
 	}, indexEntries)
+
+	indexTrustedGauge = promauto.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "index_trusted",
+		Help:      "1 when the in-memory index of every open store is trusted (a name it lacks is answered NXDOMAIN without asking the store), 0 while one is not: its store may have missed changes (a lost Redis subscription) and every lookup asks the store until the index is loaded again.",
+	}, indexTrusted)
 )
+
+// dnsStoreOps are the values of store_errors_total's op label counted on
+// the DNS side.
+var dnsStoreOps = []string{"txt", "serial", "transfer", "expire"}
+
+// The series that alerts and dashboards read exist from the start, at
+// zero: a CounterVec exports nothing until a child is made, and rate() or
+// increase() over a series that appears with its first increment misses
+// that increment. Those labelled by zone are made when the zone's
+// transfers are set up (zeroTransferMetrics).
+func init() {
+	for _, op := range slices.Concat(dnsStoreOps, httpapi.StoreOps) {
+		storeErrors.WithLabelValues(op)
+	}
+}
+
+// zeroTransferMetrics makes the transfer and NOTIFY series of zones.
+func zeroTransferMetrics(zones []string) {
+	for _, z := range zones {
+		for _, kind := range []string{"axfr", "ixfr", "current"} {
+			transfers.WithLabelValues(z, kind)
+		}
+		for _, reason := range []string{refusedUDP, refusedACL, refusedLimit, refusedClientLimit} {
+			transferRefusals.WithLabelValues(z, reason)
+		}
+		for _, reason := range []string{"stalled", "closed", "store"} {
+			transferAborts.WithLabelValues(z, reason)
+		}
+		for _, result := range []string{"sent", "failed"} {
+			notifies.WithLabelValues(z, result)
+		}
+	}
+}
 
 // countCacheLookup feeds cacheLookups; the store calls it on every lookup.
 func countCacheLookup(hit bool) {

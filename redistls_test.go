@@ -30,6 +30,7 @@ func TestCoreDNSRedisTLS(t *testing.T) {
 	other := redistest.NewTLS(t)
 	srv := redistest.StartTLS(t, pki, "--requirepass", "tls-test-s3cret")
 	mtlsSrv := redistest.StartTLS(t, mtls, "--requirepass", "tls-test-s3cret")
+	otherPass := redistest.StartTLS(t, pki, "--requirepass", "other-tls-s3cret")
 
 	tests := []struct {
 		name    string
@@ -46,6 +47,7 @@ func TestCoreDNSRedisTLS(t *testing.T) {
 		{"client certificate of another ca", mtlsSrv.Addr, []string{"tls " + mtls.CAFile + " " + other.ClientCertFile + " " + other.ClientKeyFile}, "tls: unknown certificate authority"},
 		{"mutual tls without certificate", mtlsSrv.Addr, []string{"tls " + mtls.CAFile}, "tls: certificate required"},
 		{"plain text to a tls server", srv.Addr, nil, "store does not answer"},
+		{"wrong password", otherPass.Addr, []string{"tls " + pki.CAFile}, "WRONGPASS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,8 +63,12 @@ func TestCoreDNSRedisTLS(t *testing.T) {
 			if tc.wantErr != "" && !strings.Contains(log, tc.wantErr) {
 				t.Errorf("log lacks %q:\n%s", tc.wantErr, log)
 			}
-			if strings.Contains(log, "tls-test-s3cret") {
-				t.Errorf("the password is in the log:\n%s", log)
+			// The failed registration logged its cause.
+			if tc.wantErr != "" && !strings.Contains(log, "storage_unavailable op=register suppressed=0 cause=") {
+				t.Errorf("log lacks the cause of the failed registration:\n%s", log)
+			}
+			if strings.Contains(log, "tls-test-s3cret") || strings.Contains(log, "other-tls-s3cret") {
+				t.Errorf("a password is in the log:\n%s", log)
 			}
 		})
 	}
@@ -93,7 +99,8 @@ func checkFailsClosed(t *testing.T, p ports) {
 	if code, _ := get(t, "http://127.0.0.1:"+p.ready+"/ready"); code == 200 {
 		t.Error("ready without a verified Redis")
 	}
-	if _, metrics := get(t, "http://127.0.0.1:"+p.metrics+"/metrics"); !strings.Contains(metrics, `coredns_acmedns_store_errors_total{op="txt"}`) {
+	_, metrics := get(t, "http://127.0.0.1:"+p.metrics+"/metrics")
+	if v, _ := scrapedValue(metrics, `coredns_acmedns_store_errors_total{op="txt"}`); v == 0 {
 		t.Error("no store error counted for the failed lookup")
 	}
 }

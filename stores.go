@@ -63,3 +63,18 @@ func indexEntries() float64 {
 	})
 	return float64(n)
 }
+
+// indexTrusted is 1 when the index of every open store is trusted, 0 while
+// one is not (for metrics).
+func indexTrusted() float64 {
+	trusted := true
+	stores.Each(func(s store.Store) {
+		if ix, ok := s.(store.Indexed); ok && !ix.IndexTrusted() {
+			trusted = false
+		}
+	})
+	if trusted {
+		return 1
+	}
+	return 0
+}

@@ -92,5 +92,6 @@ func (a *ACMEDNS) startTransfers() error {
 	}
 	a.notify = newNotifier(t, a.cfg.Zones, settle)
 	a.hold(a.notify.close)
+	zeroTransferMetrics(a.cfg.Zones)
 	return nil
 }

@@ -372,7 +372,7 @@ func (h *adminAPI) storeFailed(w http.ResponseWriter, r *http.Request, action, s
 	case errors.Is(err, store.ErrInvalidRecord):
 		h.fail(w, r, action, sub, http.StatusBadRequest, codeInvalidRecord)
 	default:
-		h.storeError("admin_" + action)
+		h.storeError("admin_"+action, err)
 		h.fail(w, r, action, sub, http.StatusServiceUnavailable, codeUnavailable)
 	}
 }

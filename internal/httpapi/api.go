@@ -200,7 +200,7 @@ func (h *api) register(w http.ResponseWriter, r *http.Request) {
 	err = h.store.Register(ctx, acct)
 	h.changed(err)
 	if err != nil {
-		h.storeError("register")
+		h.storeError("register", err)
 		registrations.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable)
 		return
@@ -287,7 +287,7 @@ func (h *api) refuse(w http.ResponseWriter, r *http.Request, err error, op strin
 	case errors.Is(err, errGone):
 		return "gone" // nobody is left to answer
 	}
-	h.storeError(op)
+	h.storeError(op, err)
 	writeError(w, http.StatusServiceUnavailable, codeUnavailable)
 	return "unavailable"
 }
@@ -297,7 +297,7 @@ func (s *Service) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		s.storeError("ping")
+		s.storeError("ping", err)
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable)
 		return
 	}

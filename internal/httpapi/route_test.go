@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -46,7 +47,8 @@ func TestAuditLog(t *testing.T) {
 	logs := captureLog(t)
 	cfg := testConfig()
 	cfg.Registration.Tokens = []string{regToken}
-	svc := newTestService(t, cfg, boltStore(t))
+	fs := &failingStore{Store: boltStore(t)}
+	svc := newTestService(t, cfg, fs)
 	url := apiServer(t, svc)
 	acc := register(t, url+"/"+regToken, "")
 	acc.update(t, url, txtA)
@@ -57,8 +59,20 @@ func TestAuditLog(t *testing.T) {
 	restrictedCfg.Registration.Allow = prefixList("192.0.2.0/24")
 	restricted := apiServer(t, newTestService(t, restrictedCfg, boltStore(t)))
 	call(t, "POST", restricted+"/register", "")
+	hash, _ := svc.store.Account(t.Context(), acc.Subdomain)
+	// A failed store call logs its cause: even one that carried what the
+	// store was sent (as Redis echoes an unknown command's arguments, or a
+	// proxy might) keeps its secrets out of the log.
+	fs.fail(errors.New("proxy: " + acc.Password + " " + string(hash.PasswordHash) + " for user:" + acc.Username +
+		" at redis://default:" + regToken + "@10.0.0.1:6379, with args beginning with: '" + acc.Username + "' '" + acc.Password + "'"))
+	if r := acc.update(t, url, txtB); r.status != 503 {
+		t.Fatalf("update on a failing store: %d %s", r.status, r.body)
+	}
 
 	out := logs()
+	if !strings.Contains(out, "storage_unavailable op=update suppressed=0 cause=") {
+		t.Errorf("no line with the cause of the failed update in:\n%s", out)
+	}
 	for _, want := range []string{
 		"client=127.0.0.1 action=register subdomain=" + acc.Subdomain + " result=ok",
 		"client=127.0.0.1 action=update subdomain=" + acc.Subdomain + " result=ok",
@@ -69,7 +83,6 @@ func TestAuditLog(t *testing.T) {
 			t.Errorf("no audit line with %q in:\n%s", want, out)
 		}
 	}
-	hash, _ := svc.store.Account(t.Context(), acc.Subdomain)
 	for name, secret := range map[string]string{"password": acc.Password, "wrong key": wrong.Password, "token": regToken, "hash": string(hash.PasswordHash), "username": acc.Username} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the log holds the %s", name)

@@ -53,11 +53,13 @@ type Service struct {
 	store store.Store
 	hooks Hooks
 	gate  *admission // bcrypt admission: the process-wide gate
+
+	storeLog *throttle // bounds the log lines of failed store calls
 }
 
 // NewService returns the HTTP side for cfg over s.
 func NewService(cfg Config, s store.Store, hooks Hooks) *Service {
-	return &Service{cfg: cfg, store: s, hooks: hooks, gate: bcryptGate}
+	return &Service{cfg: cfg, store: s, hooks: hooks, gate: bcryptGate, storeLog: newThrottle(storeLogWindow)}
 }
 
 // changed reports a write whose result was err to the Changed hook, unless
@@ -72,11 +74,13 @@ func (s *Service) changed(err error) {
 	}
 }
 
-// storeError counts a failed store call.
-func (s *Service) storeError(op string) {
+// storeError counts a failed store call, whose error was err, and logs
+// its cause (at most once per operation per storeLogWindow).
+func (s *Service) storeError(op string, err error) {
 	if s.hooks.StoreError != nil {
 		s.hooks.StoreError(op)
 	}
+	s.logStoreError(op, err)
 }
 
 // fulldomain is the name a subdomain's TXT record is served at, without

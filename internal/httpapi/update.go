@@ -30,7 +30,7 @@ func (h *api) update(w http.ResponseWriter, r *http.Request) {
 	err := h.store.AddTXT(ctx, req.Subdomain, req.TXT, h.cfg.TXTLimit, h.cfg.TXTExpire)
 	h.changed(err)
 	if err != nil {
-		h.storeError("update")
+		h.storeError("update", err)
 		updates.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable)
 		return
@@ -52,7 +52,7 @@ func (h *api) unregister(w http.ResponseWriter, r *http.Request) {
 	err := h.store.Delete(ctx, req.Subdomain)
 	h.changed(err)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.storeError("unregister")
+		h.storeError("unregister", err)
 		unregistrations.WithLabelValues("unavailable").Inc()
 		writeError(w, http.StatusServiceUnavailable, codeUnavailable)
 		return
