@@ -32,12 +32,14 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/signal"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -583,7 +585,10 @@ func floodMain(args []string) {
 	c.wait()
 	start := time.Now()
 	// Requests in flight at the end are cancelled, so the flood stops on time.
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(*c.duration))
+	// SIGTERM ends it early the same way, with its summary.
+	sig, stopSig := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stopSig()
+	ctx, cancel := context.WithDeadline(sig, start.Add(*c.duration))
 	defer cancel()
 	var (
 		issued   atomic.Int64
