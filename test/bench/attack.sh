@@ -27,6 +27,29 @@
 #                     connections are refused. Its requests are reported by
 #                     status, a refused connection's 503 busy ("503_refused")
 #                     apart from the connections reset or closed unanswered
+#   7 burst           as 1, and midway through the dnsperf run ATTACK_BURST
+#                     POST /update requests start at the same instant from
+#                     127.0.0.4, one connection each, each for a different
+#                     account whose credentials are valid but not cached, so
+#                     each needs a bcrypt compare (as a cluster renewing many
+#                     certificates at once). Those accounts are created for
+#                     the burst only, in the seeding phase, through the admin
+#                     API, all with one cost-10 hash of one random 40-character
+#                     key that the attack tool computes once; nothing compares
+#                     them before the burst, and each scenario's server is a
+#                     fresh process with an empty credential cache. Reported:
+#                     the burst's answers (200, the API's 503 busy, 429, a
+#                     refused connection's 503) and its failures (connection
+#                     errors, resets, timeouts) apart, its slowest answer, and
+#                     the server's bcrypt_operations_total{operation="compare"}
+#                     over the burst and over the scenario ("–" for a build
+#                     without that counter)
+#   8 burst-flood     7 while ATTACK_WORKERS clients from 127.0.0.3 flood
+#                     /update with random credentials as in 2, from 1 s
+#                     before dnsperf until the burst's last answer (so past
+#                     dnsperf's end when the burst outlasts it); the compares
+#                     beyond one per burst request answered 200 are the
+#                     flood's
 #
 # CPU split (2 cores): CoreDNS (and redis-server) on CPU 0, every load
 # generator (dnsperf, the attack tool) on CPU 1, with taskset; the seeding
@@ -46,6 +69,9 @@
 # redis, nameserver, hostmaster, EXTRA }, without the log plugin (a line per
 # query would be measured too) and with prometheus on a free port, whose
 # acmedns counters are scraped at the end of each scenario and reported.
+# When scenario 7 or 8 is to run, the seeding server's Corefile also has an
+# admin block (a free loopback port, a random token kept in the temp dir) to
+# create the burst's accounts; the measured servers have none.
 #
 # Knobs (environment):
 #   COREDNS                 CoreDNS binary to measure (the repository's ./coredns;
@@ -55,12 +81,15 @@
 #   EXTRA                   extra lines for the acmedns block, e.g. a new
 #                           build's options ("" by default)
 #   ATTACK_LABEL            results subdirectory (<coredns basename>-<store>)
-#   ATTACK_SCENARIOS        which to run ("baseline update-flood register-flood conn-flood abandon random-names")
-#   ATTACK_SECONDS          length of scenarios 1-3 and 6, and of each scenario-5 run (20)
-#   ATTACK_QPS              dnsperf's fixed rate in scenarios 1-3 and 6 (5000)
-#   ATTACK_OUTSTANDING      dnsperf -q in scenarios 1-3 and 6 (ATTACK_QPS; 100 is dnsperf's default)
-#   ATTACK_WORKERS          flood clients of scenarios 2 and 3 (32)
+#   ATTACK_SCENARIOS        which to run ("baseline update-flood burst burst-flood register-flood
+#                           conn-flood abandon random-names")
+#   ATTACK_SECONDS          length of scenarios 1-3 and 6-8, and of each scenario-5 run (20)
+#   ATTACK_QPS              dnsperf's fixed rate in scenarios 1-3 and 6-8 (5000)
+#   ATTACK_OUTSTANDING      dnsperf -q in scenarios 1-3 and 6-8 (ATTACK_QPS; 100 is dnsperf's default)
+#   ATTACK_WORKERS          flood clients of scenarios 2, 3 and 8 (32)
 #   ATTACK_CONN_WORKERS     connection flood clients of scenario 6 (400)
+#   ATTACK_BURST            simultaneous updates of scenarios 7 and 8, one per
+#                           account created for them (100; at most 2048)
 #   ATTACK_ACCOUNTS         accounts registered through the API first (1000)
 #   ATTACK_SEED_TXT         1: also set one TXT value on each of them (1)
 #   ATTACK_ABANDON_RATE     abandoned requests per second (100)
@@ -76,7 +105,7 @@
 # line per role and scenario; meta.tsv; logs/). The tables of every label
 # present are written to test/bench/results/attack/report.md; this run's are
 # printed. Only 127.0.0.0/8 is loaded; every loop is bounded; everything
-# started here is stopped on exit. About 6 minutes with the defaults.
+# started here is stopped on exit. About 7 minutes with the defaults.
 set -euo pipefail
 
 CALLER_DIR=$PWD
@@ -95,12 +124,13 @@ STORE=${STORE:-bolt}
 [[ $STORE == embedded ]] && STORE=bolt
 EXTRA=${EXTRA:-}
 LABEL=${ATTACK_LABEL:-$(basename "$COREDNS")-$STORE}
-SCENARIOS=${ATTACK_SCENARIOS:-"baseline update-flood register-flood conn-flood abandon random-names"}
+SCENARIOS=${ATTACK_SCENARIOS:-"baseline update-flood burst burst-flood register-flood conn-flood abandon random-names"}
 DURATION=${ATTACK_SECONDS:-20}
 QPS=${ATTACK_QPS:-5000}
 OUTSTANDING=${ATTACK_OUTSTANDING:-$QPS}
 WORKERS=${ATTACK_WORKERS:-32}
 CONN_WORKERS=${ATTACK_CONN_WORKERS:-400}
+BURST=${ATTACK_BURST:-100}
 ACCOUNTS=${ATTACK_ACCOUNTS:-1000}
 SEED_TXT=${ATTACK_SEED_TXT:-1}
 AB_RATE=${ATTACK_ABANDON_RATE:-100}
@@ -115,6 +145,7 @@ CLK_TCK=$(getconf CLK_TCK)
 ZONE=auth.example.test
 LEGIT_SRC=127.0.0.2
 ATTACK_SRC=127.0.0.3
+BURST_SRC=127.0.0.4
 T_START=$(date +%s)
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -122,12 +153,18 @@ die() { echo "attack.sh: $*" >&2; exit 1; }
 
 [[ $STORE == bolt || $STORE == redis ]] || die "STORE must be bolt (embedded) or redis, not $STORE"
 [[ $LABEL =~ ^[A-Za-z0-9._-]+$ ]] || die "ATTACK_LABEL must be a plain name"
-for v in DURATION QPS OUTSTANDING WORKERS CONN_WORKERS ACCOUNTS AB_RATE AB_SECONDS AFTER_SECONDS RANDOM_NAMES; do
+for v in DURATION QPS OUTSTANDING WORKERS CONN_WORKERS BURST ACCOUNTS AB_RATE AB_SECONDS AFTER_SECONDS RANDOM_NAMES; do
 	[[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive integer"
 done
 ((DURATION <= 300 && AB_SECONDS + AFTER_SECONDS <= 300)) || die "scenarios are limited to 300 s"
+((BURST <= 2048)) || die "ATTACK_BURST is limited to 2048"
+NEED_BURST=0
 for s in $SCENARIOS; do
-	case $s in baseline | update-flood | register-flood | conn-flood | abandon | random-names) ;; *) die "unknown scenario $s" ;; esac
+	case $s in
+	baseline | update-flood | register-flood | conn-flood | abandon | random-names) ;;
+	burst | burst-flood) NEED_BURST=1 ;;
+	*) die "unknown scenario $s" ;;
+	esac
 done
 
 # --- tools -------------------------------------------------------------------
@@ -224,6 +261,8 @@ API_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 REDIS_PORT=
 [[ $STORE == redis ]] && REDIS_PORT=$(free_port)
+ADMIN_PORT=
+((NEED_BURST)) && ADMIN_PORT=$(free_port)
 API=http://127.0.0.1:$API_PORT
 log "label $LABEL: $COREDNS, store $STORE; dns 127.0.0.1:$DNS_PORT, api $API${REDIS_PORT:+, redis 127.0.0.1:$REDIS_PORT}"
 
@@ -244,7 +283,7 @@ if [[ $STORE == redis ]]; then
 	redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG || die "redis-server did not start"
 fi
 
-corefile() {
+corefile() { # [admin]: with the admin API (the seeding server's, for the burst's accounts)
 	echo "$ZONE:$DNS_PORT {"
 	echo "    bind 127.0.0.1"
 	echo "    errors"
@@ -261,22 +300,33 @@ corefile() {
 	if [[ -n $EXTRA ]]; then
 		printf '%s\n' "$EXTRA" | sed 's/^/        /'
 	fi
+	if [[ ${1:-} == admin ]]; then
+		echo "        admin 127.0.0.1:$ADMIN_PORT {"
+		echo "            token $(cat "$WORK/admin.token")"
+		echo "        }"
+	fi
 	echo "    }"
 	echo "}"
 }
 corefile >"$WORK/Corefile"
 cp "$WORK/Corefile" "$RES/Corefile"
+SEED_CONF=$WORK/Corefile
+if ((NEED_BURST)); then
+	(umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$WORK/admin.token")
+	corefile admin >"$WORK/Corefile.seed"
+	SEED_CONF=$WORK/Corefile.seed
+fi
 
 SERVER_PID=
-start_server() { # name pinned|unpinned
-	local name=$1 pin=$2 cmd=()
+start_server() { # name pinned|unpinned [Corefile]
+	local name=$1 pin=$2 conf=${3:-$WORK/Corefile} cmd=()
 	[[ $pin == pinned ]] && cmd=("${server_pin[@]}")
 	for _ in $(seq 1 50); do
 		[[ -z $(ss -Hlntu "( sport = :$DNS_PORT or sport = :$API_PORT )" 2>/dev/null) ]] && break
 		sleep 0.1
 	done
 	[[ -z $(ss -Hlntu "( sport = :$DNS_PORT or sport = :$API_PORT )" 2>/dev/null) ]] || die "something still listens on $DNS_PORT or $API_PORT"
-	"${cmd[@]}" "$COREDNS" -conf "$WORK/Corefile" >"$LOGS/coredns-$name.log" 2>&1 &
+	"${cmd[@]}" "$COREDNS" -conf "$conf" >"$LOGS/coredns-$name.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
 	for _ in $(seq 1 300); do
@@ -380,39 +430,57 @@ dnsperf_summary() { # file scenario label
 	printf 'pinning\t%s\n' "$([[ $PIN == 1 ]] && echo "CoreDNS${REDIS_PORT:+ and redis-server} on CPU $SERVER_CPU, load generators on CPU $CLIENT_CPU (taskset); seeding unpinned" || echo unpinned)"
 	printf 'machine\t%s CPUs, %s\n' "$(nproc)" "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 	printf 'dnsperf\t%s\n' "$(dnsperf -h 2>&1 | awk '/^Version/ {print $2}')"
-	printf 'knobs\tseconds %s, qps %s, workers %s, connection flood workers %s, accounts %s, abandon %s/s for %s s + %s s after, random names %s\n' \
-		"$DURATION" "$QPS" "$WORKERS" "$CONN_WORKERS" "$ACCOUNTS" "$AB_RATE" "$AB_SECONDS" "$AFTER_SECONDS" "$RANDOM_NAMES"
+	printf 'knobs\tseconds %s, qps %s, workers %s, connection flood workers %s, burst %s, accounts %s, abandon %s/s for %s s + %s s after, random names %s\n' \
+		"$DURATION" "$QPS" "$WORKERS" "$CONN_WORKERS" "$BURST" "$ACCOUNTS" "$AB_RATE" "$AB_SECONDS" "$AFTER_SECONDS" "$RANDOM_NAMES"
 	printf 'cmd_dnsperf_fixed\tdnsperf -s 127.0.0.1 -p PORT -d registered.txt -l %s -Q %s -t 1 -c 8 -T 1 -q %s -v\n' "$DURATION" "$QPS" "$OUTSTANDING"
 	printf 'cmd_dnsperf_saturation\tdnsperf -s 127.0.0.1 -p PORT -d NAMES -l %s -c 8 -T 1 -q 100 -t 1 -v (random names also -n 1)\n' "$DURATION"
 } >"$RES/meta.tsv"
 
 # --- seeding -------------------------------------------------------------------
 log "== seeding $ACCOUNTS accounts through the API (server unpinned)"
-start_server seed unpinned
+start_server seed unpinned "$SEED_CONF"
 txt_flag=-txt=true
 [[ $SEED_TXT == 1 ]] || txt_flag=-txt=false
 "$ATTACK" seed -api "$API" -n "$ACCOUNTS" -workers 8 -spread 25 "$txt_flag" -duration 300s \
 	-creds "$WORK/creds.jsonl" -queries "$WORK/registered.txt" -scenario seed -out "$OUT" 2>>"$LOGS/attack.log" |
 	sed 's/^/  /' >&2
+if ((NEED_BURST)); then
+	log "== creating the burst's $BURST accounts through the admin API"
+	"$ATTACK" burst-accounts -admin "http://127.0.0.1:$ADMIN_PORT" -token-file "$WORK/admin.token" -n "$BURST" -cost 10 \
+		-zone "$ZONE" -creds "$WORK/burst-creds.jsonl" -duration 300s -scenario seed -out "$OUT" \
+		>"$LOGS/burst-accounts.json" 2>>"$LOGS/attack.log" || die "could not create the burst's accounts (see $LOGS/attack.log)"
+	sed 's/^/  /' "$LOGS/burst-accounts.json" >&2
+fi
 scrape seed
 stop_server
 cp "$WORK/creds.jsonl" "$RES/creds.jsonl"
 LEGIT_NAME=$(head -1 "$WORK/registered.txt" | cut -d' ' -f1)
 
-# --- scenarios 1-3 and 6 ----------------------------------------------------------
-fixed_rate() { # scenario [flood-role [workers]]
-	local sc=$1 role=${2:-} workers=${3:-$WORKERS} fp=
+# --- scenarios 1-3 and 6-8 --------------------------------------------------------
+fixed_rate() { # scenario [flood-role [workers [burst]]]
+	local sc=$1 role=${2:-} workers=${3:-$WORKERS} burst=${4:-} fp= bp=
 	log "== $sc"
 	wait_quiet
 	start_server "$sc" pinned
 	warm
 	mon_start "$sc" "$DURATION"
 	if [[ -n $role ]]; then
+		local fdur=$((DURATION + 2))
+		[[ -n $burst ]] && fdur=$((DURATION + 120)) # a bound: stopped (SIGTERM) once the burst is answered
 		"${client_pin[@]}" "$ATTACK" "$role" -api "$API" -creds "$WORK/creds.jsonl" -src "$ATTACK_SRC" -workers "$workers" \
-			-duration "$((DURATION + 2))s" -scenario "$sc" -out "$OUT" >"$LOGS/$role.json" 2>>"$LOGS/attack.log" &
+			-duration "${fdur}s" -scenario "$sc" -out "$OUT" >"$LOGS/$role.json" 2>>"$LOGS/attack.log" &
 		fp=$!
 		PIDS+=("$fp")
 		sleep 1 # let the flood build up before measuring
+	fi
+	if [[ -n $burst ]]; then # fired midway through the dnsperf run started below
+		local at
+		at=$(awk -v t="$(date +%s.%N)" -v d="$DURATION" 'BEGIN {printf "%.3f", t + d / 2}')
+		"${client_pin[@]}" "$ATTACK" burst -api "$API" -creds "$WORK/burst-creds.jsonl" -src "$BURST_SRC" -n "$BURST" -at "$at" \
+			-timeout 90s -duration "$((DURATION / 2 + 100))s" -metrics "http://127.0.0.1:$METRICS_PORT/metrics" \
+			-scenario "$sc" -out "$OUT" >"$LOGS/burst-$sc.json" 2>>"$LOGS/attack.log" &
+		bp=$!
+		PIDS+=("$bp")
 	fi
 	"${client_pin[@]}" "$ATTACK" legit -api "$API" -creds "$WORK/creds.jsonl" -src "$LEGIT_SRC" -duration "${DURATION}s" \
 		-scenario "$sc" -out "$OUT" >"$LOGS/legit-$sc.json" 2>>"$LOGS/attack.log" &
@@ -421,12 +489,16 @@ fixed_rate() { # scenario [flood-role [workers]]
 	"${client_pin[@]}" dnsperf -s 127.0.0.1 -p "$DNS_PORT" -d "$WORK/registered.txt" -l "$DURATION" -Q "$QPS" -t 1 \
 		-c 8 -T 1 -q "$OUTSTANDING" -v >"$WORK/dnsperf.out" 2>&1 || true
 	bg_wait "$lp" 30
+	if [[ -n $bp ]]; then
+		bg_wait "$bp" 110
+		[[ -z $fp ]] || kill -TERM "$fp" 2>/dev/null || true # the flood goes on until the burst is answered
+	fi
 	[[ -n $fp ]] && bg_wait "$fp" 30
 	mon_end
 	scrape "$sc"
 	dnsperf_summary "$WORK/dnsperf.out" "$sc" registered
 	stop_server
-	log "  $(grep "\"scenario\":\"$sc\"" "$OUT" | grep -E '"role":"(dns|legit|flood-[a-z]+|conn-flood)"' | cut -c1-400 | tr '\n' ' ')"
+	log "  $(grep "\"scenario\":\"$sc\"" "$OUT" | grep -E '"role":"(dns|legit|flood-[a-z]+|conn-flood|burst)"' | cut -c1-400 | tr '\n' ' ')"
 }
 
 # --- scenario 4 ------------------------------------------------------------------
@@ -483,6 +555,8 @@ for sc in $SCENARIOS; do
 	case $sc in
 	baseline) fixed_rate baseline ;;
 	update-flood) fixed_rate update-flood flood-update ;;
+	burst) fixed_rate burst "" "" burst ;;
+	burst-flood) fixed_rate burst-flood flood-update "$WORKERS" burst ;;
 	register-flood) fixed_rate register-flood flood-register ;;
 	conn-flood) fixed_rate conn-flood conn-flood "$CONN_WORKERS" ;;
 	abandon) abandon ;;

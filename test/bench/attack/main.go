@@ -10,6 +10,8 @@
 //	attack flood-register -api URL -src 127.0.0.3                   -workers clients: /register
 //	attack abandon        -api URL -src 127.0.0.3 -rate 100         /update written on a new connection, closed unread
 //	attack conn-flood     -api URL -src 127.0.0.3 -workers 400      /update with random credentials, each on a new connection
+//	attack burst-accounts -admin URL -token-file F -n N -creds FILE  N accounts through the admin API, one stored hash, none cached
+//	attack burst          -api URL -creds FILE -src 127.0.0.4 -at T  one /update per account, all at once, a connection each
 //	attack probe          -dns ADDR -name NAME -split 10s           one DNS query every -every, answered or not
 //	attack dnsperf        -in FILE                                  summarise dnsperf -v output (lost, p50, p99)
 //	attack metrics        -url http://127.0.0.1:P/metrics           the server's acmedns counters (prometheus plugin)
@@ -32,12 +34,14 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/signal"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -63,7 +67,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("attack: ")
 	if len(os.Args) < 2 {
-		log.Fatal("usage: attack seed|names|legit|flood-update|flood-register|abandon|conn-flood|probe|dnsperf|metrics|report [flags]")
+		log.Fatal("usage: attack seed|names|legit|flood-update|flood-register|abandon|conn-flood|burst-accounts|burst|probe|dnsperf|metrics|report [flags]")
 	}
 	role, args := os.Args[1], os.Args[2:]
 	roles := map[string]func([]string){
@@ -74,6 +78,8 @@ func main() {
 		"flood-register": floodMain,
 		"abandon":        abandonMain,
 		"conn-flood":     connFloodMain,
+		"burst-accounts": burstAccountsMain,
+		"burst":          burstMain,
 		"probe":          probeMain,
 		"dnsperf":        dnsperfMain,
 		"metrics":        metricsMain,
@@ -583,7 +589,10 @@ func floodMain(args []string) {
 	c.wait()
 	start := time.Now()
 	// Requests in flight at the end are cancelled, so the flood stops on time.
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(*c.duration))
+	// SIGTERM ends it early the same way, with its summary.
+	sig, stopSig := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stopSig()
+	ctx, cancel := context.WithDeadline(sig, start.Add(*c.duration))
 	defer cancel()
 	var (
 		issued   atomic.Int64
@@ -1111,6 +1120,8 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 	scen := []struct{ key, what string }{
 		{"baseline", "1 baseline"},
 		{"update-flood", "2 update flood (32 clients, 127.0.0.3)"},
+		{"burst", "7 burst (" + fmtNum(find(lines, "burst", "burst"), "requests", "%.0f") + " uncached updates at once, 127.0.0.4)"},
+		{"burst-flood", "8 burst beside an update flood (" + fmtNum(find(lines, "burst-flood", "flood-update"), "workers", "%.0f") + " clients, 127.0.0.3)"},
 		{"register-flood", "3 register flood (32 clients, 127.0.0.3)"},
 		{"conn-flood", "6 connection flood (" + fmtNum(find(lines, "conn-flood", "conn-flood"), "workers", "%.0f") + " clients, 127.0.0.3)"},
 	}
@@ -1132,7 +1143,7 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 			}
 			var f map[string]any
 			switch s.key {
-			case "update-flood":
+			case "update-flood", "burst-flood":
 				f = find(lines, s.key, "flood-update")
 			case "register-flood":
 				f = find(lines, s.key, "flood-register")
@@ -1153,6 +1164,7 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 		}
 		w.WriteString("\n")
 	}
+	burstTable(w, lines)
 	connFloodTable(w, find(lines, "conn-flood", "conn-flood"))
 
 	if p := find(lines, "abandon", "probe"); p != nil {
@@ -1176,7 +1188,7 @@ func section(w *bytes.Buffer, name string, meta []kv, lines []map[string]any) {
 	}
 
 	var mlines []string
-	for _, sc := range []string{"seed", "baseline", "update-flood", "register-flood", "conn-flood", "abandon", "random-names"} {
+	for _, sc := range []string{"seed", "baseline", "update-flood", "burst", "burst-flood", "register-flood", "conn-flood", "abandon", "random-names"} {
 		m := find(lines, sc, "metrics")
 		if m == nil {
 			continue
