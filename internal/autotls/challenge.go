@@ -3,6 +3,7 @@ package autotls
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
 
@@ -52,8 +53,9 @@ func (c Challenges) TXT(ctx context.Context, owner string) ([]string, error) {
 // solver is the DNS-01 solver: it presents a value by writing it to the
 // store, from which every replica answers it at once.
 type solver struct {
-	blobs store.Blobs
-	zones []string
+	blobs   store.Blobs
+	zones   []string
+	serving func(ctx context.Context) bool // nil: always
 }
 
 // blobName is the blob that presents chal.
@@ -69,4 +71,22 @@ func (s solver) Present(ctx context.Context, chal acme.Challenge) error {
 // CleanUp implements acmez.Solver.
 func (s solver) CleanUp(ctx context.Context, chal acme.Challenge) error {
 	return s.blobs.DeleteBlob(ctx, s.blobName(chal))
+}
+
+// Wait implements acmez.Waiter: the CA is told to validate once the DNS
+// server answers, or after ten seconds.
+func (s solver) Wait(ctx context.Context, _ acme.Challenge) error {
+	if s.serving == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for !s.serving(ctx) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
 }

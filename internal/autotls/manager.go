@@ -30,6 +30,11 @@ type Config struct {
 	Events  Events
 	LockTTL time.Duration // 0: DefaultLockTTL
 	Retry   time.Duration // first wait after a failed first order; 0: DefaultRetry
+	// Serving, when set, reports whether the DNS server that answers the
+	// challenges is up; a challenge is presented to the CA only once it
+	// is (or after ten seconds), since the first order starts with the
+	// process, maybe before the DNS servers.
+	Serving func(ctx context.Context) bool
 }
 
 // Events are told what the Manager does, for metrics. Either may be nil.
@@ -88,9 +93,10 @@ func Start(cfg Config) *Manager {
 		TrustedRoots:            cfg.Roots,
 		DisableHTTPChallenge:    true,
 		DisableTLSALPNChallenge: true,
-		DNS01Solver:             solver{blobs: cfg.Blobs, zones: cfg.Zones},
+		DNS01Solver:             solver{blobs: cfg.Blobs, zones: cfg.Zones, serving: cfg.Serving},
 		Logger:                  logger,
 	})}
+	m.preload()
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	go m.run(ctx)
@@ -114,3 +120,16 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 
 // Ready reports whether a valid certificate serves every name.
 func (m *Manager) Ready() bool { return m.ready.Load() }
+
+// preload loads the certificates already in the store, so that a reload's
+// new instance serves at once; what it cannot load, run obtains.
+func (m *Manager) preload() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, name := range m.cfg.Names {
+		if _, err := m.magic.CacheManagedCertificate(ctx, name); err != nil {
+			return
+		}
+	}
+	m.observe()
+}
