@@ -29,6 +29,10 @@ type ACMEConfig struct {
 // Encrypt's production CA.
 const DefaultACMECA = "https://acme-v02.api.letsencrypt.org/directory"
 
+// defaultCA is the CA used without ca: DefaultACMECA, but in tests that
+// start Corefiles without one.
+var defaultCA = DefaultACMECA
+
 // parseTLS reads "tls CERT KEY" or "tls acme [NAME...] { ... }".
 func parseTLS(c *caddy.Controller, cfg *Config) error {
 	args := c.RemainingArgs()
@@ -52,7 +56,7 @@ func rootPath(c *caddy.Controller, p string) string {
 
 // parseACME reads the names and the optional block of "tls acme".
 func parseACME(c *caddy.Controller, cfg *Config, names []string) error {
-	ac := &ACMEConfig{CA: DefaultACMECA}
+	ac := &ACMEConfig{CA: defaultCA}
 	for _, n := range names {
 		name, err := acmeName(n, cfg.Zones)
 		if err != nil {
