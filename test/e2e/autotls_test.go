@@ -107,3 +107,42 @@ func TestAutoTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestAutoTLSReplicas: two replicas on one Redis start together; Pebble
+// asks only the first's DNS, whichever orders; one order serves both (same
+// serial), and restarting both orders nothing.
+func TestAutoTLSReplicas(t *testing.T) {
+	a := newAutoTLS(t, harness.PebbleOptions{})
+	store := "redis " + harness.StartRedis(t).Addr
+	cfg := func(dir string, dnsPort int) harness.ACMEServerConfig {
+		return harness.ACMEServerConfig{Dir: dir, DNSPort: dnsPort, Store: store, CA: a.pebble.DirURL, CAFile: a.pebble.CAFile}
+	}
+	other := harness.FreePort(t)
+	s1, s2 := harness.StartACMEServer(t, cfg("", a.dnsPort)), harness.StartACMEServer(t, cfg("", other))
+	for _, s := range []*harness.ACMEServer{s1, s2} {
+		s.WaitReady(t, 60*time.Second)
+	}
+	roots := a.pebble.Roots(t)
+	c1 := harness.CheckChain(t, s1.ServedChain(t, roots), roots, harness.ACMEName)
+	c2 := harness.CheckChain(t, s2.ServedChain(t, roots), roots, harness.ACMEName)
+	if c1.SerialNumber.Cmp(c2.SerialNumber) != 0 {
+		t.Fatalf("the replicas serve serials %x and %x, want one certificate", c1.SerialNumber, c2.SerialNumber)
+	}
+	if n := a.pebble.Issued(t); n != 1 {
+		t.Fatalf("Pebble issued %d certificates for two replicas, want 1", n)
+	}
+	useAPI(t, s2, roots)
+
+	s1.Stop()
+	s2.Stop()
+	s1, s2 = harness.StartACMEServer(t, cfg(s1.Dir, a.dnsPort)), harness.StartACMEServer(t, cfg(s2.Dir, other))
+	for _, s := range []*harness.ACMEServer{s1, s2} {
+		s.WaitReady(t, 20*time.Second)
+		if c := s.ServedChain(t, roots)[0]; c.SerialNumber.Cmp(c1.SerialNumber) != 0 {
+			t.Fatalf("after restarting both, serial %x, want %x", c.SerialNumber, c1.SerialNumber)
+		}
+	}
+	if n := a.pebble.Issued(t); n != 1 {
+		t.Fatalf("after restarting both, Pebble issued %d certificates, want still 1", n)
+	}
+}
