@@ -42,6 +42,9 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if qname == zname && qtype == dns.TypeSOA {
 		return a.apexSOA(ctx, q, m)
 	}
+	if a.owners[qname] {
+		return a.challengeTXT(ctx, q, m, qtype)
+	}
 	if answer, extra, ok := q.z.static(qname, q.owner, qtype); ok {
 		m.Answer, m.Extra = answer, extra
 		return q.write(m)

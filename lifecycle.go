@@ -16,7 +16,7 @@ import (
 
 // New returns the plugin for cfg. Nothing is opened until OnStartup.
 func New(cfg *Config) *ACMEDNS {
-	a := &ACMEDNS{cfg: cfg, zones: make(map[string]*zone, len(cfg.Zones))}
+	a := &ACMEDNS{cfg: cfg, zones: make(map[string]*zone, len(cfg.Zones)), owners: challengeOwners(cfg)}
 	for _, z := range cfg.Zones {
 		a.zones[z] = newZone(z, cfg)
 	}
@@ -53,6 +53,9 @@ func (a *ACMEDNS) start() error {
 			return err
 		}
 		target.Cert = &cert
+	}
+	if err := a.startACME(target); err != nil {
+		return err
 	}
 	releaseListener, err := httpapi.Listen(a.cfg.API, target)
 	if err != nil {
@@ -173,7 +176,7 @@ func (a *ACMEDNS) OnRestartFailed() error {
 }
 
 // Ready implements the ready plugin's Readiness: true once the instance has
-// started and its store answers. The ready plugin asks from its own
+// started, its store answers and, with tls acme, the API has a certificate. The ready plugin asks from its own
 // goroutine, maybe while OnStartup runs: started orders the two.
 func (a *ACMEDNS) Ready() bool {
 	if !a.started.Load() {
@@ -181,7 +184,7 @@ func (a *ACMEDNS) Ready() bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Timeout)
 	defer cancel()
-	return a.store.Ping(ctx) == nil
+	return a.store.Ping(ctx) == nil && (a.acme == nil || a.acme.Ready())
 }
 
 // Reloads. Caddy discards a new instance whose start fails without running

@@ -3,6 +3,7 @@ package acmedns
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
 
@@ -56,6 +57,20 @@ var (
 		Name:      "transfer_aborts_total",
 		Help:      "Counter of zone transfers cut off part way, by zone and reason (stalled: a message not taken within the idle bound, closed: the client went away, store: the store failed).",
 	}, []string{"zone", "reason"})
+
+	certificateExpiry = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "certificate_expiry_seconds",
+		Help:      "Expiry of the API certificate served for a tls acme name, in unix seconds.",
+	}, []string{"name"})
+
+	certificateOrders = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "certificate_orders_total",
+		Help:      "Counter of tls acme certificate orders this replica made, by type (obtain, renew) and result (ok, failed).",
+	}, []string{"type", "result"})
 
 	transferSlotsInUse = promauto.NewGauge(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
@@ -165,4 +180,14 @@ func answerCounter(l answerLabels, result string) prometheus.Counter {
 		}
 	}
 	return dnsAnswers.WithLabelValues(l.server, l.zone, l.view, result)
+}
+
+// countOrder counts a tls acme order.
+func countOrder(renewal, ok bool) {
+	certificateOrders.WithLabelValues(map[bool]string{false: "obtain", true: "renew"}[renewal], map[bool]string{false: "failed", true: "ok"}[ok]).Inc()
+}
+
+// noteExpiry records the expiry of the certificate served for name.
+func noteExpiry(name string, notAfter time.Time) {
+	certificateExpiry.WithLabelValues(name).Set(float64(notAfter.Unix()))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 
+	"github.com/acmedns/acmedns/internal/autotls"
 	"github.com/acmedns/acmedns/internal/httpapi"
 	"github.com/acmedns/acmedns/store"
 
@@ -55,6 +56,12 @@ type ACMEDNS struct {
 	// a transfer plugin.
 	front  *xfrFront
 	xfrACL xfrACL
+	// acme manages the API's certificates with tls acme (nil without);
+	// owners are the names whose TXT records are its DNS-01 challenges,
+	// answered from challenges.
+	acme       *autotls.Manager
+	owners     map[string]bool
+	challenges autotls.Challenges
 }
 
 // Config is the parsed acmedns block.
@@ -63,6 +70,7 @@ type Config struct {
 	API            string   // host:port of the HTTP API
 	TLSCert        string   // with TLSKey: serve the API over HTTPS
 	TLSKey         string
+	ACME           *ACMEConfig  // tls acme: certificates from an ACME CA; nil: none
 	Redis          *RedisConfig // nil: the embedded store at DB
 	DB             string       // embedded database path
 	Nameservers    []Nameserver

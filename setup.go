@@ -111,6 +111,9 @@ func parse(c *caddy.Controller) (*Config, error) {
 			cfg.Nameservers = append(cfg.Nameservers, Nameserver{Name: z})
 		}
 	}
+	if cfg.ACME != nil && len(cfg.ACME.Names) == 0 {
+		cfg.ACME.Names = []string{strings.TrimSuffix(cfg.Nameservers[0].Name, ".")}
+	}
 	return cfg, nil
 }
 
@@ -129,18 +132,7 @@ func parseOption(c *caddy.Controller, cfg *Config, opt string) error {
 		}
 		cfg.API = args[0]
 	case "tls":
-		args := c.RemainingArgs()
-		if len(args) != 2 {
-			return c.Errf("tls needs CERT and KEY")
-		}
-		cfg.TLSCert, cfg.TLSKey = args[0], args[1]
-		if root := dnsserver.GetConfig(c).Root; root != "" {
-			for _, p := range []*string{&cfg.TLSCert, &cfg.TLSKey} {
-				if !filepath.IsAbs(*p) {
-					*p = filepath.Join(root, *p)
-				}
-			}
-		}
+		return parseTLS(c, cfg)
 	case "redis":
 		return parseRedis(c, cfg)
 	case "db":

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestConformanceACL runs the conformance and expiry suites as a Redis user
+// TestConformanceACL runs the conformance, expiry and blob suites as a Redis user
 // that holds only the ACL rule of docs/stores.md, on a standalone server and
 // on a Cluster.
 func TestConformanceACL(t *testing.T) {
@@ -43,6 +43,10 @@ func TestConformanceACL(t *testing.T) {
 						c.run(t, ctx, e)
 					})
 				}
+			})
+			t.Run("blobs", func(t *testing.T) {
+				blobRoundTrip(t, ctx, s.(store.Blobs))
+				blobLock(t, ctx, s.(store.Blobs))
 			})
 			t.Run("survives restart", func(t *testing.T) {
 				if err := s.Register(ctx, account("durable")); err != nil {

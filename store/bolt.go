@@ -18,7 +18,8 @@ import (
 // file at open and kept current by every write, is always trusted: a name it
 // lacks is answered "not registered" without reading the file.
 //
-// The file holds seven buckets, the first three keyed by subdomain:
+// The file holds seven buckets, the first three keyed by subdomain, and
+// the two of Blobs (see bolt_blobs.go) once written:
 //
 //	acmedns-accounts-v1  the account, JSON {"u":username, "p":bcrypt hash
 //	                     (base64), "a":[allowfrom], "c":created, "m":updated},

@@ -33,9 +33,15 @@ type listener struct {
 // Target is what one instance serves on a listener.
 type Target struct {
 	Handler http.Handler
-	Cert    *tls.Certificate // nil: plain HTTP
-	Conns   ConnPolicy       // concurrent connections allowed
+	Cert    *tls.Certificate // nil: plain HTTP, unless GetCertificate is set
+	// GetCertificate, when set, is asked for the certificate at each
+	// handshake instead of Cert (certificates renewed in the background).
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	Conns          ConnPolicy // concurrent connections allowed
 }
+
+// withTLS reports whether t is served over HTTPS.
+func (t *Target) withTLS() bool { return t.Cert != nil || t.GetCertificate != nil }
 
 // ReadHeaderTimeout is how long a client may take to send its request
 // headers before its connection is closed.
@@ -56,7 +62,7 @@ const (
 func Listen(addr string, t *Target) (func(), error) {
 	_, release, err := listeners.Acquire(addr, func() (*listener, error) { return listen(addr, t) },
 		func(l *listener) error {
-			if l.tls != (t.Cert != nil) {
+			if l.tls != t.withTLS() {
 				return fmt.Errorf("api %s: switching TLS on or off needs a restart, not a reload", addr)
 			}
 			l.activate(t)
@@ -94,7 +100,7 @@ func (l *listener) close() {
 
 // listen binds addr and serves t on it.
 func listen(addr string, t *Target) (*listener, error) {
-	withTLS := t.Cert != nil
+	withTLS := t.withTLS()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -133,8 +139,12 @@ func listen(addr string, t *Target) (*listener, error) {
 func (l *listener) tlsConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return l.active.Load().Cert, nil
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			t := l.active.Load()
+			if t.GetCertificate != nil {
+				return t.GetCertificate(hello)
+			}
+			return t.Cert, nil
 		},
 	}
 }

@@ -193,6 +193,10 @@ type Pebble struct {
 	MgmtURL string         // the management API
 	CAFile  string         // the CA of Pebble's own HTTPS certificate
 	Pool    *x509.CertPool // trusts CAFile
+
+	dir, cfgPath, dns string
+	starts            int
+	logs              []string
 }
 
 // PebbleSource is Pebble's module directory in the module cache, where its
@@ -214,10 +218,31 @@ func PebbleSource(t testing.TB) string {
 // Validation is real: no PEBBLE_VA_ALWAYS_VALID.
 func StartPebble(t testing.TB, dnsServer string) *Pebble {
 	t.Helper()
-	bin := binary(t, "ACMEDNS_PEBBLE", "test/bin/pebble", "run `make e2e`, which installs Pebble "+PebbleVersion)
+	return StartPebbleWith(t, dnsServer, PebbleOptions{})
+}
+
+// PebbleOptions changes what StartPebbleWith starts.
+type PebbleOptions struct {
+	// ValidityPeriod is the lifetime of the certificates, in seconds; 0
+	// means 90 days.
+	ValidityPeriod int
+	// Port is the ACME listener's loopback port; 0 picks a free one.
+	Port int
+}
+
+// StartPebbleWith starts Pebble as StartPebble does, with o.
+func StartPebbleWith(t testing.TB, dnsServer string, o PebbleOptions) *Pebble {
+	t.Helper()
 	src := PebbleSource(t)
 	dir := t.TempDir()
-	acme, mgmt := FreePort(t), FreePort(t)
+	acme, mgmt := o.Port, FreePort(t)
+	if acme == 0 {
+		acme = FreePort(t)
+	}
+	validity := o.ValidityPeriod
+	if validity == 0 {
+		validity = 7776000
+	}
 	cfg := map[string]any{"pebble": map[string]any{
 		"listenAddress":                  fmt.Sprintf("127.0.0.1:%d", acme),
 		"managementListenAddress":        fmt.Sprintf("127.0.0.1:%d", mgmt),
@@ -229,25 +254,42 @@ func StartPebble(t testing.TB, dnsServer string) *Pebble {
 		"externalAccountBindingRequired": false,
 		"retryAfter":                     map[string]int{"authz": 1, "order": 1},
 		"keyAlgorithm":                   "ecdsa",
-		"profiles":                       map[string]any{"default": map[string]any{"description": "default", "validityPeriod": 7776000}},
+		"profiles":                       map[string]any{"default": map[string]any{"description": "default", "validityPeriod": validity}},
 	}}
 	b, _ := json.Marshal(cfg)
-	cfgPath := filepath.Join(dir, "pebble.json")
-	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"}
 	p := &Pebble{
 		DirURL:  fmt.Sprintf("https://127.0.0.1:%d/dir", acme),
 		MgmtURL: fmt.Sprintf("https://127.0.0.1:%d", mgmt),
 		CAFile:  filepath.Join(src, "test/certs/pebble.minica.pem"),
 		Pool:    x509.NewCertPool(),
+		dir:     dir,
+		cfgPath: filepath.Join(dir, "pebble.json"),
+		dns:     dnsServer,
+	}
+	if err := os.WriteFile(p.cfgPath, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	ca, err := os.ReadFile(p.CAFile)
 	if err != nil || !p.Pool.AppendCertsFromPEM(ca) {
 		t.Fatalf("reading Pebble's CA %s: %v", p.CAFile, err)
 	}
-	p.Process = start(t, dir, "pebble", env, bin, "-config", cfgPath, "-dnsserver", dnsServer)
+	p.Start(t)
+	return p
+}
+
+// Start starts Pebble again after Stop, on the same ports, with a log of
+// its own (and new roots), and waits until its directory answers.
+func (p *Pebble) Start(t testing.TB) {
+	t.Helper()
+	bin := binary(t, "ACMEDNS_PEBBLE", "test/bin/pebble", "run `make e2e`, which installs Pebble "+PebbleVersion)
+	env := []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"}
+	p.starts++
+	name := "pebble"
+	if p.starts > 1 {
+		name = fmt.Sprintf("pebble-%d", p.starts)
+	}
+	p.Process = start(t, p.dir, name, env, bin, "-config", p.cfgPath, "-dnsserver", p.dns)
+	p.logs = append(p.logs, p.Process.LogPath)
 	client := p.HTTPClient()
 	waitFor(t, 20*time.Second, "Pebble", func() bool {
 		resp, err := client.Get(p.DirURL)
@@ -257,7 +299,20 @@ func StartPebble(t testing.TB, dnsServer string) *Pebble {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-	return p
+}
+
+// Issued counts the certificates Pebble issued, over all its starts.
+func (p *Pebble) Issued(t testing.TB) int {
+	t.Helper()
+	n := 0
+	for _, path := range p.logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), "Issued certificate serial")
+	}
+	return n
 }
 
 // HTTPClient trusts Pebble's HTTPS certificate.
