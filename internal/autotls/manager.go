@@ -59,6 +59,7 @@ const (
 type Manager struct {
 	cfg     Config
 	cache   *certmagic.Cache
+	options certmagic.CacheOptions // cache's; RenewCheckInterval follows run's checks
 	magic   *certmagic.Config
 	storage *Storage
 	cancel  context.CancelFunc
@@ -75,10 +76,11 @@ func Start(cfg Config) *Manager {
 	}
 	m := &Manager{cfg: cfg, storage: NewStorage(cfg.Blobs, cfg.LockTTL), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	logger := newLogger()
-	m.cache = certmagic.NewCache(certmagic.CacheOptions{
+	m.options = certmagic.CacheOptions{
 		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return m.magic, nil },
 		Logger:           logger,
-	})
+	}
+	m.cache = certmagic.NewCache(m.options)
 	m.magic = certmagic.New(m.cache, certmagic.Config{
 		Storage:           m.storage,
 		Logger:            logger,

@@ -13,7 +13,9 @@ func (m *Manager) run(ctx context.Context) {
 		return
 	}
 	for {
-		t := time.NewTimer(m.observe())
+		next := m.observe()
+		m.checkEvery(next)
+		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -77,6 +79,20 @@ func (m *Manager) observe() time.Duration {
 	}
 	m.ready.Store(ready)
 	return max(next, time.Second)
+}
+
+// checkEvery tells certmagic how often run checks for renewal. A renewal
+// time the CA suggests (ACME Renewal Information) is acted on from one
+// check interval before it, so that the check after it is not too late;
+// certmagic's default interval, ten minutes, would renew a certificate
+// living less than that (or whose window opens at issuance) at every
+// check.
+func (m *Manager) checkEvery(d time.Duration) {
+	if m.options.RenewCheckInterval == d {
+		return
+	}
+	m.options.RenewCheckInterval = d
+	m.cache.SetOptions(m.options)
 }
 
 // certLife is a certificate's validity period.
