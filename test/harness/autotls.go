@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,6 +29,7 @@ type ACMEServer struct {
 	APIAddr  string // 127.0.0.1:PORT, HTTPS
 	APIURL   string // https://ACMEName:PORT (HTTPClient dials APIAddr)
 	ReadyURL string // the ready plugin's /ready
+	Metrics  string // the prometheus plugin's /metrics
 }
 
 // ACMEServerConfig is what StartACMEServer serves.
@@ -53,7 +56,7 @@ func StartACMEServer(t testing.TB, c ACMEServerConfig) *ACMEServer {
 	if c.APIPort == 0 {
 		c.APIPort = FreePort(t)
 	}
-	ready := FreePort(t)
+	ready, metrics := FreePort(t), FreePort(t)
 	corefile := fmt.Sprintf(`%s:%d {
     bind 127.0.0.1
     acmedns {
@@ -68,7 +71,7 @@ func StartACMEServer(t testing.TB, c ACMEServerConfig) *ACMEServer {
     ready 127.0.0.1:%d
     prometheus 127.0.0.1:%d
 }
-`, ACMEName, c.DNSPort, c.APIPort, c.Store, c.CA, c.CAFile, ready, FreePort(t))
+`, ACMEName, c.DNSPort, c.APIPort, c.Store, c.CA, c.CAFile, ready, metrics)
 	if err := os.WriteFile(filepath.Join(c.Dir, "Corefile"), []byte(corefile), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +81,7 @@ func StartACMEServer(t testing.TB, c ACMEServerConfig) *ACMEServer {
 		APIAddr:  "127.0.0.1:" + strconv.Itoa(c.APIPort),
 		APIURL:   "https://" + ACMEName + ":" + strconv.Itoa(c.APIPort),
 		ReadyURL: "http://127.0.0.1:" + strconv.Itoa(ready) + "/ready",
+		Metrics:  "http://127.0.0.1:" + strconv.Itoa(metrics) + "/metrics",
 	}
 	s.Process = start(t, c.Dir, fmt.Sprintf("coredns-%d", time.Now().UnixNano()), nil, bin, "-conf", "Corefile")
 	waitFor(t, 20*time.Second, "CoreDNS", func() bool {
@@ -128,4 +132,32 @@ func (s *ACMEServer) ServedChain(t testing.TB, roots *x509.CertPool) []*x509.Cer
 	}
 	defer conn.Close()
 	return conn.ConnectionState().PeerCertificates
+}
+
+// Log returns CoreDNS's output so far.
+func (s *ACMEServer) Log() string {
+	b, _ := os.ReadFile(s.LogPath)
+	return string(b)
+}
+
+// Metric returns the value of one series of /metrics, written as
+// Prometheus does (name{label="value",...}); 0 when it is absent.
+func (s *ACMEServer) Metric(t testing.TB, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(s.Metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return 0
 }

@@ -228,6 +228,9 @@ type PebbleOptions struct {
 	ValidityPeriod int
 	// Port is the ACME listener's loopback port; 0 picks a free one.
 	Port int
+	// Stopped leaves Pebble down, as a CA that is unreachable when its
+	// clients start: Start starts it, on the ports and URLs given.
+	Stopped bool
 }
 
 // StartPebbleWith starts Pebble as StartPebble does, with o.
@@ -273,12 +276,15 @@ func StartPebbleWith(t testing.TB, dnsServer string, o PebbleOptions) *Pebble {
 	if err != nil || !p.Pool.AppendCertsFromPEM(ca) {
 		t.Fatalf("reading Pebble's CA %s: %v", p.CAFile, err)
 	}
-	p.Start(t)
+	if !o.Stopped {
+		p.Start(t)
+	}
 	return p
 }
 
-// Start starts Pebble again after Stop, on the same ports, with a log of
-// its own (and new roots), and waits until its directory answers.
+// Start starts Pebble: again after Stop, or for the first time with
+// Stopped. It keeps the ports, takes a log of its own (and new roots), and
+// waits until its directory answers.
 func (p *Pebble) Start(t testing.TB) {
 	t.Helper()
 	bin := binary(t, "ACMEDNS_PEBBLE", "test/bin/pebble", "run `make e2e`, which installs Pebble "+PebbleVersion)
@@ -324,17 +330,28 @@ func (p *Pebble) HTTPClient() *http.Client {
 // management API (they change at every start).
 func (p *Pebble) Roots(t testing.TB) *x509.CertPool {
 	t.Helper()
-	resp, err := p.HTTPClient().Get(p.MgmtURL + "/roots/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	pem, _ := io.ReadAll(resp.Body)
+	pem := p.RootsPEM(t)
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
 		t.Fatalf("no root in %q", pem)
 	}
 	return pool
+}
+
+// RootsPEM returns Pebble's current issuing roots in PEM, as a file of
+// trusted roots holds them.
+func (p *Pebble) RootsPEM(t testing.TB) []byte {
+	t.Helper()
+	resp, err := p.HTTPClient().Get(p.MgmtURL + "/roots/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	pem, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("Pebble's roots: %s, %v", resp.Status, err)
+	}
+	return pem
 }
 
 // Account is what /register answers.
