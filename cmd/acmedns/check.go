@@ -8,11 +8,15 @@ import (
 )
 
 const checkSynopsis = `acmedns check --domain DOMAIN [--storage FILE] [--resolver HOST:PORT] [--ca NAME] [--json]
+acmedns check --domain NAME --tls-zone ZONE [--resolver HOST:PORT] [--ca NAME] [--json]
 
 Checks, through the resolver (default: the first nameserver of
 /etc/resolv.conf), that _acme-challenge.DOMAIN is a CNAME to the account's
 fulldomain saved by register, that acmedns answers for the fulldomain, and
 that CAA (RFC 8659) lets the CA issue for DOMAIN ("*.DOMAIN": issuewild).
+With --tls-zone, DOMAIN is a NAME of "tls acme" in the acmedns block of ZONE
+(its API's own certificate): outside ZONE, _acme-challenge.NAME must be a
+CNAME to _acme-challenge.NAME.ZONE; no credentials file is read.
 Prints each check, what is wrong and the record that fixes it; exit 1 on any
 failure.`
 
@@ -27,8 +31,8 @@ type checkResult struct {
 
 // checkFlags are the flags of check.
 type checkFlags struct {
-	domain, storage, resolver, ca string
-	json                          bool
+	domain, storage, resolver, ca, tlsZone string
+	json                                   bool
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
@@ -38,6 +42,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.storage, "storage", defaultStorage, "the credentials file register wrote")
 	fs.StringVar(&f.resolver, "resolver", "", "the DNS server to ask, HOST:PORT (default: /etc/resolv.conf)")
 	fs.StringVar(&f.ca, "ca", "letsencrypt.org", "the CA's CAA issuer domain name")
+	fs.StringVar(&f.tlsZone, "tls-zone", "", "the acmedns zone whose API certificate (tls acme) names DOMAIN")
 	fs.BoolVar(&f.json, "json", false, "print JSON for scripts")
 	pos, err := parseArgs(fs, args, stderr)
 	if err != nil {
@@ -49,20 +54,25 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	case f.domain == "":
 		return usageError(stderr, "check", "--domain is required")
 	}
-	cred, err := lookupStorage(f.storage, baseDomain(f.domain))
-	if err != nil {
-		fmt.Fprintf(stderr, "acmedns check: %v\n", err)
-		return exitRuntime
-	}
 	res, err := newResolver(f.resolver)
 	if err != nil {
 		fmt.Fprintf(stderr, "acmedns check: %v\n", err)
 		return exitRuntime
 	}
-	results := []checkResult{
-		checkCNAME(res, f.domain, cred.FullDomain),
-		checkTXT(res, cred.FullDomain),
-		checkCAA(res, f.domain, f.ca),
+	var results []checkResult
+	if f.tlsZone != "" {
+		results = []checkResult{checkTLSCNAME(res, f.domain, f.tlsZone), checkCAA(res, f.domain, f.ca)}
+	} else {
+		cred, err := lookupStorage(f.storage, baseDomain(f.domain))
+		if err != nil {
+			fmt.Fprintf(stderr, "acmedns check: %v\n", err)
+			return exitRuntime
+		}
+		results = []checkResult{
+			checkCNAME(res, f.domain, cred.FullDomain, "the account's"),
+			checkTXT(res, cred.FullDomain),
+			checkCAA(res, f.domain, f.ca),
+		}
 	}
 	printChecks(stdout, f.json, results)
 	code := exitOK

@@ -7,8 +7,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// checkCNAME checks _acme-challenge.DOMAIN CNAME FULLDOMAIN.
-func checkCNAME(res *resolver, domain, fulldomain string) checkResult {
+// checkCNAME checks _acme-challenge.DOMAIN CNAME FULLDOMAIN; whose says
+// whose name FULLDOMAIN is ("the account's").
+func checkCNAME(res *resolver, domain, fulldomain, whose string) checkResult {
 	name, want := challengeName(domain), dns.Fqdn(strings.ToLower(fulldomain))
 	r := checkResult{Check: "CNAME"}
 	record := fmt.Sprintf("%s CNAME %s", name, want)
@@ -33,7 +34,7 @@ func checkCNAME(res *resolver, domain, fulldomain string) checkResult {
 			r.OK, r.Detail = true, record
 			return r
 		}
-		r.Detail = fmt.Sprintf("%s is a CNAME to %s, not to the account's %s", name, cn.Target, want)
+		r.Detail = fmt.Sprintf("%s is a CNAME to %s, not to %s %s", name, cn.Target, whose, want)
 		r.Fix = "replace that record with: " + record
 		return r
 	}
@@ -47,6 +48,19 @@ func checkCNAME(res *resolver, domain, fulldomain string) checkResult {
 		r.Fix += " (and remove any other record at " + name + ": a CNAME stands alone)"
 	}
 	return r
+}
+
+// checkTLSCNAME checks the CNAME that lets acmedns answer the DNS-01
+// challenge of its own certificate (tls acme) for name, outside zone:
+// _acme-challenge.NAME CNAME _acme-challenge.NAME.ZONE ("*." left out).
+// Inside zone, acmedns answers _acme-challenge.NAME itself.
+func checkTLSCNAME(res *resolver, name, zone string) checkResult {
+	zone = dns.Fqdn(strings.ToLower(strings.TrimSpace(zone)))
+	owner := challengeName(name)
+	if dns.IsSubDomain(zone, owner) {
+		return checkResult{Check: "CNAME", OK: true, Detail: fmt.Sprintf("%s is inside %s: acmedns answers it, no CNAME needed", owner, zone)}
+	}
+	return checkCNAME(res, name, owner+zone, "acmedns's challenge name")
 }
 
 // checkTXT checks that acmedns answers for the fulldomain: NOERROR (with

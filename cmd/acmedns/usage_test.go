@@ -23,6 +23,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"accounts", "--help"}, exitOK, "rotate SUB"},
 		{[]string{"register", "--help"}, exitOK, "--account-uri"},
 		{[]string{"check", "--help"}, exitOK, "--resolver"},
+		{[]string{"check", "--help"}, exitOK, "--tls-zone"},
 		{[]string{"register", "--domain", "example.org"}, exitUsage, ""},
 		{[]string{"register", "--api", "http://127.0.0.1:1", "--domain", "example.org", "--allow", "bad"}, exitUsage, ""},
 		{[]string{"check"}, exitUsage, ""},
