@@ -88,7 +88,7 @@ func Start(cfg Config) *Manager {
 		DefaultServerName: cfg.Names[0],
 		OCSP:              certmagic.OCSPConfig{DisableStapling: true},
 	})
-	m.magic.Issuers = []certmagic.Issuer{certmagic.NewACMEIssuer(m.magic, certmagic.ACMEIssuer{
+	m.magic.Issuers = []certmagic.Issuer{quietIssuer{certmagic.NewACMEIssuer(m.magic, certmagic.ACMEIssuer{
 		CA:                      cfg.CA,
 		Email:                   cfg.Email,
 		Agreed:                  true,
@@ -97,7 +97,7 @@ func Start(cfg Config) *Manager {
 		DisableTLSALPNChallenge: true,
 		DNS01Solver:             solver{blobs: cfg.Blobs, zones: cfg.Zones, serving: cfg.Serving},
 		Logger:                  logger,
-	})}
+	})}}
 	m.preload()
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
