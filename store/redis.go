@@ -225,7 +225,7 @@ func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]Value, error)
 		return nil, ErrNotFound
 	}
 	token := r.cache.begin()
-	fields, err := r.client.HMGet(ctx, r.Key(subdomain), fieldTXT, fieldSet, fieldSum).Result()
+	fields, err := r.client.HMGet(ctx, r.Key(subdomain), fieldTXT, fieldSet, fieldSum, fieldPersist).Result()
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]Value, error)
 		r.cache.put(token, subdomain, nil)
 		return nil, ErrNotFound
 	}
-	values := decodeValues(t, fields[1], fields[2])
+	values := append(decodeValues(t, fields[1], fields[2]), decodePersist(fields[3])...)
 	r.cache.put(token, subdomain, values)
 	return values, nil
 }
