@@ -10,7 +10,7 @@ package httpapi
 var StoreOps = []string{
 	"register", "update", "unregister", "persist", "unpersist", "account", "ping",
 	"admin_list", "admin_show", "admin_create", "admin_delete", "admin_rotate",
-	"admin_allowfrom", "admin_clear", "admin_replace",
+	"admin_allowfrom", "admin_clear", "admin_replace", "admin_persist", "admin_unpersist",
 }
 
 func init() {
