@@ -120,16 +120,14 @@ func persistTexts(values []Value) []string {
 // make more than MaxPersist.
 func withPersist(values []Value, record string) (out []Value, ok bool) {
 	txt, persist := splitPersist(values)
-	issuer, n := PersistIssuer(record), 0
-	replaced := false
+	issuer, replaced := PersistIssuer(record), false
 	for i, p := range persist {
 		if PersistIssuer(p.Text) == issuer {
 			persist[i], replaced = Value{Text: record, Persist: true}, true
 		}
-		n++
 	}
 	if !replaced {
-		if n >= MaxPersist {
+		if len(persist) >= MaxPersist {
 			return values, false
 		}
 		persist = append(persist, Value{Text: record, Persist: true})

@@ -23,6 +23,8 @@ import (
 //	h  the first 16 hex digits of the SHA-1 of t, which s belongs to
 //	c  created, unix seconds
 //	m  updated (any change), unix seconds
+//	q  the persistent records (see Persister), each in its stored form
+//	   (persistToken), separated by spaces; absent for none
 //
 // Writes run as Lua scripts on that one key (and, but in a Cluster, the
 // zone's journal: below), so they are atomic on a standalone server, behind

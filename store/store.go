@@ -2,7 +2,8 @@
 //
 // A registration is one record keyed by its subdomain: the account that owns
 // it (username, bcrypt hash of the password, allowed source networks) and the
-// most recent TXT values, newest first, each with the time it was set. Every
+// most recent TXT values, newest first, each with the time it was set, and
+// its persistent (dns-persist-01) records, served beside them. Every
 // backend keeps a registration's fields under a single key, so each write is
 // atomic on its own; Redis keeps beside it the username's claim and the
 // listing's sorted set, each a key of its own (see Redis).
