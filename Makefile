@@ -91,6 +91,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeUpdate$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzServeDNS$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzAdminCreate$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzParseIssueValue$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 
 ## bench: the benchmark suite (not part of test): dnsperf against the file plugin, a bare
 ## responder and acmedns on each store, 1k and 1M accounts; writes docs/benchmarks.md; then the

@@ -177,6 +177,9 @@ func TestMonitoringMetricNames(t *testing.T) {
 	for _, series := range []string{
 		`coredns_acmedns_updates_total{result="ok"}`,
 		`coredns_acmedns_updates_total{result="unavailable"}`,
+		`coredns_acmedns_persist_total{action="persist",result="ok"}`,
+		`coredns_acmedns_persist_total{action="unpersist",result="unavailable"}`,
+		`coredns_acmedns_store_errors_total{op="persist"}`,
 		`coredns_acmedns_api_rejections_total{reason="busy"}`,
 		`coredns_acmedns_api_rejections_total{reason="connections"}`,
 		`coredns_acmedns_api_rejections_total{reason="rate_limit"}`,

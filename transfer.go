@@ -208,7 +208,8 @@ func (a *ACMEDNS) streamZone(z *zone, serial uint32, out *xfrWriter) error {
 			return err
 		}
 		for _, rec := range recs {
-			if err := out.add(z.txtRecords(rec.Subdomain, values(rec.TXT), a.cfg.TTL)...); err != nil {
+			texts := append(values(rec.TXT), rec.Persist...)
+			if err := out.add(z.txtRecords(rec.Subdomain, texts, a.cfg.TTL)...); err != nil {
 				return err
 			}
 		}

@@ -108,14 +108,24 @@ func withOwners(rrs []dns.RR, owner string) []dns.RR {
 	return out
 }
 
-// txtRecord is the TXT record of owner holding value byte for byte. The DNS
+// txtRecord is the TXT record of owner holding value byte for byte: one
+// character-string, or, for a value over 255 octets (a persistent record),
+// several of 255 octets but the last, which a reader concatenates. The DNS
 // library reads a TXT string as zone-file text, where a backslash starts an
 // escape ("a\065b" would go out as "aAb"), so each backslash is doubled; a
 // stored value has no other byte it would read otherwise (values are
-// printable ASCII without spaces, and quotes are sent as they are).
+// printable ASCII and spaces, and quotes are sent as they are).
 func txtRecord(owner, value string, ttl uint32) *dns.TXT {
+	var strs []string
+	for len(value) > maxCharString {
+		strs = append(strs, strings.ReplaceAll(value[:maxCharString], `\`, `\\`))
+		value = value[maxCharString:]
+	}
 	return &dns.TXT{
 		Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
-		Txt: []string{strings.ReplaceAll(value, `\`, `\\`)},
+		Txt: append(strs, strings.ReplaceAll(value, `\`, `\\`)),
 	}
 }
+
+// maxCharString is the most octets a DNS character-string holds.
+const maxCharString = 255

@@ -81,7 +81,8 @@ func (b *Bolt) SetAllowFrom(ctx context.Context, subdomain string, allow []strin
 	})
 }
 
-// ClearTXT implements Store; the change is journaled in its transaction.
+// ClearTXT implements Store, leaving the persistent records; the change is
+// journaled in its transaction.
 func (b *Bolt) ClearTXT(ctx context.Context, subdomain string) error {
 	_, err := b.modify(ctx, subdomain, func(tx *bolt.Tx, _ *boltAccount) error {
 		key := []byte(subdomain)
@@ -89,10 +90,14 @@ func (b *Bolt) ClearTXT(ctx context.Context, subdomain string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeTXT(tx, key, values, []Value{}); err != nil {
+		_, kept := splitPersist(values)
+		if kept == nil {
+			kept = []Value{}
+		}
+		if err := writeTXT(tx, key, values, kept); err != nil {
 			return err
 		}
-		return b.journal(tx, ChangeTXT, subdomain, values, nil)
+		return b.journal(tx, ChangeTXT, subdomain, values, kept)
 	})
 	return err
 }

@@ -31,8 +31,9 @@ type boltAccount struct {
 
 // boltValue is one TXT value in acmedns-txt-v2.
 type boltValue struct {
-	Text string `json:"v"`
-	Set  int64  `json:"s,omitempty"` // unix seconds; absent: unknown
+	Text    string `json:"v"`
+	Set     int64  `json:"s,omitempty"` // unix seconds; absent: unknown
+	Persist bool   `json:"p,omitempty"` // a persistent record
 }
 
 // initBuckets creates the buckets a database lacks, the zone's serial
@@ -94,7 +95,7 @@ func putAccount(tx *bolt.Tx, key []byte, a boltAccount) error {
 	return tx.Bucket(accountsBucket).Put(key, v)
 }
 
-// readTXT reads the TXT values of key: from acmedns-txt-v2, else from
+// readTXT reads the TXT values of key, the persistent records last: from acmedns-txt-v2, else from
 // acmedns-txt-v1 (with unknown times), else none if the account exists, else
 // ErrNotFound. What it returns is copied out of the transaction.
 func readTXT(tx *bolt.Tx, key []byte) ([]Value, error) {
@@ -105,7 +106,7 @@ func readTXT(tx *bolt.Tx, key []byte) ([]Value, error) {
 		}
 		values := make([]Value, len(stored))
 		for i, s := range stored {
-			values[i] = Value{Text: s.Text, Set: fromUnix(s.Set)}
+			values[i] = Value{Text: s.Text, Set: fromUnix(s.Set), Persist: s.Persist}
 		}
 		return values, nil
 	}
@@ -124,7 +125,7 @@ func readTXT(tx *bolt.Tx, key []byte) ([]Value, error) {
 func writeTXT(tx *bolt.Tx, key []byte, old, values []Value) error {
 	stored := make([]boltValue, len(values))
 	for i, v := range values {
-		stored[i] = boltValue{Text: v.Text, Set: unixSeconds(v.Set)}
+		stored[i] = boltValue{Text: v.Text, Set: unixSeconds(v.Set), Persist: v.Persist}
 	}
 	v, err := json.Marshal(stored)
 	if err != nil {
@@ -149,9 +150,11 @@ func readRecord(tx *bolt.Tx, key []byte) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
+	txt, _ := splitPersist(values)
 	return Record{
 		Account: a.account(string(key)),
-		TXT:     values,
+		TXT:     txt,
+		Persist: persistTexts(values),
 		Created: fromUnix(a.Created),
 		Updated: fromUnix(a.Updated),
 	}, nil

@@ -135,6 +135,7 @@ var expireSuite = []expireCase{
 	{"limit and more", expireLimit},
 	{"cleared, replaced and deleted records leave the index", expireLeaves},
 	{"concurrent sweeps journal each drop once", expireConcurrent},
+	{"persistent records never expire", expireKeepsPersist},
 	{"arguments", func(t *testing.T, ctx context.Context, e expireEnv) {
 		for _, a := range []struct {
 			maxAge time.Duration

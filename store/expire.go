@@ -54,8 +54,11 @@ func unexpired(values []Value, cutoff int64) []Value {
 }
 
 // Expired reports whether v was set before oldest. A value of unknown time
-// (written by an earlier release) never expires, as acme-dns would serve it.
-func (v Value) Expired(oldest time.Time) bool { return !v.Set.IsZero() && v.Set.Before(oldest) }
+// (written by an earlier release) never expires, as acme-dns would serve it,
+// nor does a persistent record.
+func (v Value) Expired(oldest time.Time) bool {
+	return !v.Persist && !v.Set.IsZero() && v.Set.Before(oldest)
+}
 
 // Live returns the values of values that txt_expire maxAge still serves at
 // now: all of them when maxAge is not positive, else those not expired. It

@@ -45,7 +45,7 @@ type Change struct {
 	Serial    uint32     // the serial this change moved the zone to
 	Kind      ChangeKind // what happened
 	Subdomain string
-	Old, New  []string // the TXT values before and after it, newest first
+	Old, New  []string // the TXT values before and after it: the dns-01 values newest first, then the persistent records
 }
 
 // ChangeKind says what a Change was.
@@ -74,8 +74,8 @@ func initialSerial(t time.Time) uint64 { return uint64(t.Unix()) }
 
 // encodeChange is the journal form of a change both stores keep: the
 // counter, the kind, the subdomain and the old and new values, separated by
-// tabs (values hold no white space), the values of each side separated by
-// spaces.
+// tabs (values hold no white space, and a persistent record is in its
+// stored form, persistToken), the values of each side separated by spaces.
 func encodeChange(counter uint64, kind ChangeKind, sub string, old, new []string) string {
 	return strconv.FormatUint(counter, 10) + "\t" + string(kind) + "\t" + sub + "\t" +
 		strings.Join(old, " ") + "\t" + strings.Join(new, " ")
@@ -91,8 +91,17 @@ func decodeChange(s string) (counter uint64, c Change, err error) {
 	if err != nil {
 		return 0, c, errors.New("store: corrupt journal entry")
 	}
-	c = Change{Serial: uint32(counter), Kind: ChangeKind(f[1][0]), Subdomain: f[2], Old: splitValues(f[3]), New: splitValues(f[4])}
+	c = Change{Serial: uint32(counter), Kind: ChangeKind(f[1][0]), Subdomain: f[2], Old: journalTexts(f[3]), New: journalTexts(f[4])}
 	return counter, c, nil
+}
+
+// journalTexts reads the values of one side of a journal entry.
+func journalTexts(s string) []string {
+	out := splitValues(s)
+	for i, t := range out {
+		out[i] = storedText(t)
+	}
+	return out
 }
 
 // pendingChanges checks that entries, oldest first, are exactly the changes
@@ -140,12 +149,12 @@ func journalBound(size int) int {
 	return size
 }
 
-// valueTexts are the texts of values, in their order: the journal's form of
-// a record's TXT values.
+// valueTexts are the stored forms of values, in their order: the journal's
+// form of a record's TXT values.
 func valueTexts(values []Value) []string {
 	out := make([]string, len(values))
 	for i, v := range values {
-		out[i] = v.Text
+		out[i] = storedForm(v)
 	}
 	return out
 }

@@ -18,14 +18,16 @@ var ErrInvalidRecord = errors.New("store: invalid record")
 // Value is one TXT value and the time it was set; a zero Set means unknown
 // (a value written by an earlier release, which kept no times).
 type Value struct {
-	Text string
-	Set  time.Time
+	Text    string
+	Set     time.Time // zero for a persistent record
+	Persist bool      // a persistent record (see Persister), not a dns-01 value
 }
 
 // Record is a whole registration.
 type Record struct {
 	Account
-	TXT     []Value   // newest first
+	TXT     []Value   // the dns-01 values, newest first
+	Persist []string  // the persistent records (see Persister); Create ignores them
 	Created time.Time // zero: unknown (written by an earlier release)
 	Updated time.Time // last change of any kind; zero: unknown
 }
@@ -70,11 +72,12 @@ func newRecord(rec Record, now time.Time) Record {
 // pushValue returns values with v, set at now, in front, at most keep long.
 // An older copy of v is dropped, so a retried update does not evict the
 // other live value; so is a value set before oldest (unless oldest is zero),
-// while a value of unknown time is kept.
+// while a value of unknown time is kept. The persistent records among values stay, after the dns-01 values.
 func pushValue(values []Value, v string, keep int, now, oldest time.Time) []Value {
-	out := make([]Value, 0, keep)
+	txt, persist := splitPersist(values)
+	out := make([]Value, 0, keep+len(persist))
 	out = append(out, Value{Text: v, Set: now})
-	for _, old := range values {
+	for _, old := range txt {
 		if len(out) == keep {
 			break
 		}
@@ -83,7 +86,7 @@ func pushValue(values []Value, v string, keep int, now, oldest time.Time) []Valu
 		}
 		out = append(out, old)
 	}
-	return out
+	return append(out, persist...)
 }
 
 // expiry returns the time before which AddTXT drops values: zero (none)

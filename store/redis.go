@@ -23,6 +23,8 @@ import (
 //	h  the first 16 hex digits of the SHA-1 of t, which s belongs to
 //	c  created, unix seconds
 //	m  updated (any change), unix seconds
+//	q  the persistent records (see Persister), each in its stored form
+//	   (persistToken), separated by spaces; absent for none
 //
 // Writes run as Lua scripts on that one key (and, but in a Cluster, the
 // zone's journal: below), so they are atomic on a standalone server, behind
@@ -225,7 +227,7 @@ func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]Value, error)
 		return nil, ErrNotFound
 	}
 	token := r.cache.begin()
-	fields, err := r.client.HMGet(ctx, r.Key(subdomain), fieldTXT, fieldSet, fieldSum).Result()
+	fields, err := r.client.HMGet(ctx, r.Key(subdomain), fieldTXT, fieldSet, fieldSum, fieldPersist).Result()
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +236,7 @@ func (r *Redis) FetchTXT(ctx context.Context, subdomain string) ([]Value, error)
 		r.cache.put(token, subdomain, nil)
 		return nil, ErrNotFound
 	}
-	values := decodeValues(t, fields[1], fields[2])
+	values := append(decodeValues(t, fields[1], fields[2]), decodePersist(fields[3])...)
 	r.cache.put(token, subdomain, values)
 	return values, nil
 }

@@ -37,12 +37,16 @@ func (r *Redis) isCluster() bool {
 // initArg is the counter's initial value, should it be absent.
 func initArg() string { return strconv.FormatUint(initialSerial(now()), 10) }
 
+// errRefused is journaled's answer to a script that refused its change.
+var errRefused = errors.New("store: change refused")
+
 // journaled runs the record script s (journaledLua) on the record of sub
 // and journals its change of kind and moves the record's expiry entry: in
 // the script's own call, or, in a Cluster, in a journal step right after
 // it. It returns the script's reply, {old t, new t, oldest, ...}, {oldest}
 // when the script changed only the expiry entry, or nil when it changed
-// nothing (replied 0). It returns the reply beside ErrNotReplicated, and
+// nothing (replied 0), or errRefused when it refused the change (replied
+// -1) and changed nothing. It returns the reply beside ErrNotReplicated, and
 // beside the error of a failed journal step: the record has changed then.
 func (r *Redis) journaled(ctx context.Context, s *redis.Script, kind ChangeKind, sub string, args ...any) ([]any, error) {
 	// This replica forgets the serial when the write returns, before its
@@ -64,6 +68,9 @@ func (r *Redis) journaled(ctx context.Context, s *redis.Script, kind ChangeKind,
 	}
 	if n, ok := res.(int64); ok && n == 0 {
 		return nil, err
+	}
+	if n, ok := res.(int64); ok && n == -1 {
+		return nil, errRefused
 	}
 	reply, ok := res.([]any)
 	if !ok || len(reply) != 1 && len(reply) < 3 {

@@ -20,12 +20,13 @@ const (
 	fieldSum     = "h"
 	fieldCreated = "c"
 	fieldUpdated = "m"
+	fieldPersist = "q" // the persistent records' tokens, space-separated
 )
 
 // recordFields are the fields of a whole record, in the order decodeRecord
 // reads them; the scripts that return a record (recordLua) return them in
 // this order too.
-var recordFields = []string{fieldUser, fieldPass, fieldAllow, fieldTXT, fieldSet, fieldSum, fieldCreated, fieldUpdated}
+var recordFields = []string{fieldUser, fieldPass, fieldAllow, fieldTXT, fieldSet, fieldSum, fieldCreated, fieldUpdated, fieldPersist}
 
 // decodeAccount reads the account of subdomain from the replies of HMGET u
 // p a; a missing field means the record does not exist.
@@ -60,9 +61,23 @@ func decodeRecord(subdomain string, vals []any) (Record, error) {
 	return Record{
 		Account: a,
 		TXT:     decodeValues(t, vals[4], vals[5]),
+		Persist: persistTexts(decodePersist(vals[8])),
 		Created: unixField(vals[6]),
 		Updated: unixField(vals[7]),
 	}, nil
+}
+
+// decodePersist reads the q field: the persistent records, flagged.
+func decodePersist(q any) []Value {
+	s, _ := q.(string)
+	tokens := splitValues(s)
+	out := make([]Value, 0, len(tokens))
+	for _, t := range tokens {
+		if isPersistToken(t) {
+			out = append(out, storedValue(t))
+		}
+	}
+	return out
 }
 
 // decodeValues reads the values t with their times s, which count only if

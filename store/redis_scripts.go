@@ -11,7 +11,7 @@ import "github.com/redis/go-redis/v9"
 // entry in the same call (see Redis).
 
 // recordLua returns the record's fields in the order of recordFields.
-const recordLua = `redis.call('HMGET', KEYS[1], 'u', 'p', 'a', 't', 's', 'h', 'c', 'm')`
+const recordLua = `redis.call('HMGET', KEYS[1], 'u', 'p', 'a', 't', 's', 'h', 'c', 'm', 'q')`
 
 // sumLua computes the h field of the t value x, as txtSum does.
 const sumLua = `string.sub(redis.sha1hex(x), 1, 16)`
@@ -47,8 +47,15 @@ end
 // zone's keys, and returns {old, new, oldest} for the caller to do so
 // otherwise (in a Cluster). reindexOwn moves the entry alone, for a script
 // that changed nothing, and returns {oldest}. oldestOf is the oldest
-// positive time of the s field x, '0' if none.
+// positive time of the s field x, '0' if none. withq is the journal's
+// form of the values of the t field t and the q field q: the dns-01 values,
+// then the persistent records' tokens.
 const journaledLua = journalLua + `
+local function withq(t, q)
+  if not q or q == '' then return t end
+  if t == '' then return q end
+  return t .. ' ' .. q
+end
 local function journalOwn(kind, old, new, oldest)
   local n = #ARGV
   if #KEYS == 4 then
@@ -89,7 +96,7 @@ return journalOwn('c', '', ARGV[4], oldestOf(ARGV[5]))
 // is no record. The times s count only if h is the checksum of t and they
 // are as many as the values.
 var addTXTScript = redis.NewScript(journaledLua + `
-local cur = redis.call('HMGET', KEYS[1], 't', 's', 'h')
+local cur = redis.call('HMGET', KEYS[1], 't', 's', 'h', 'q')
 if not cur[1] then return 0 end
 local function sum(x) return ` + sumLua + ` end
 local vals, times = {}, {}
@@ -112,7 +119,7 @@ end
 local t, s = table.concat(outv, ' '), table.concat(outs, ' ')
 redis.call('HSET', KEYS[1], 't', t, 's', s, 'h', sum(t), 'm', ARGV[3])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
-return journalOwn('t', cur[1], t, oldestOf(s))
+return journalOwn('t', withq(cur[1], cur[4]), withq(t, cur[4]), oldestOf(s))
 `)
 
 // setFieldScript sets field ARGV[1] to ARGV[2] and the update time to
@@ -125,16 +132,16 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return ` + recordLua + `
 `)
 
-// clearScript removes every TXT value, sets the update time to ARGV[1],
+// clearScript removes every dns-01 value (not the persistent records), sets the update time to ARGV[1],
 // publishes ARGV[3] on ARGV[2] and journals the change; 0 when there is no
 // record.
 var clearScript = redis.NewScript(journaledLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local old = redis.call('HGET', KEYS[1], 't') or ''
+local cur = redis.call('HMGET', KEYS[1], 't', 'q')
 local x = ''
 redis.call('HSET', KEYS[1], 't', x, 's', x, 'h', ` + sumLua + `, 'm', ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return journalOwn('t', old, x, '0')
+return journalOwn('t', withq(cur[1] or '', cur[2]), withq(x, cur[2]), '0')
 `)
 
 // deleteScript deletes the record, publishes ARGV[2] (the deletion
@@ -142,10 +149,10 @@ return journalOwn('t', old, x, '0')
 // '0', username}; 0 when there is none.
 var deleteScript = redis.NewScript(journaledLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local cur = redis.call('HMGET', KEYS[1], 'u', 't')
+local cur = redis.call('HMGET', KEYS[1], 'u', 't', 'q')
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
-local out = journalOwn('d', cur[2] or '', '', '0')
+local out = journalOwn('d', withq(cur[2] or '', cur[3]), '', '0')
 out[4] = cur[1] or ''
 return out
 `)
@@ -177,7 +184,7 @@ return 1
 // {oldest}, after moving the expiry entry to it ('0' when there is no
 // record).
 var expireScript = redis.NewScript(journaledLua + `
-local cur = redis.call('HMGET', KEYS[1], 't', 's', 'h')
+local cur = redis.call('HMGET', KEYS[1], 't', 's', 'h', 'q')
 if not cur[1] then return reindexOwn('0') end
 local function sum(x) return ` + sumLua + ` end
 local vals, times = {}, {}
@@ -200,7 +207,7 @@ local t, s = table.concat(outv, ' '), table.concat(outs, ' ')
 if #outv == #vals then return reindexOwn(oldestOf(s)) end
 redis.call('HSET', KEYS[1], 't', t, 's', s, 'h', sum(t), 'm', ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return journalOwn('t', cur[1], t, oldestOf(s))
+return journalOwn('t', withq(cur[1], cur[4]), withq(t, cur[4]), oldestOf(s))
 `)
 
 // gapScript moves the counter KEYS[1] on by one (from ARGV[1] when it is

@@ -2,7 +2,8 @@
 //
 // A registration is one record keyed by its subdomain: the account that owns
 // it (username, bcrypt hash of the password, allowed source networks) and the
-// most recent TXT values, newest first, each with the time it was set. Every
+// most recent TXT values, newest first, each with the time it was set, and
+// its persistent (dns-persist-01) records, served beside them. Every
 // backend keeps a registration's fields under a single key, so each write is
 // atomic on its own; Redis keeps beside it the username's claim and the
 // listing's sorted set, each a key of its own (see Redis).
@@ -66,8 +67,8 @@ type Store interface {
 	// SetAllowFrom replaces the allowed source networks of subdomain and
 	// returns the updated record, or ErrNotFound.
 	SetAllowFrom(ctx context.Context, subdomain string, allow []string) (Record, error)
-	// ClearTXT removes every TXT value of subdomain, which stays
-	// registered, or returns ErrNotFound.
+	// ClearTXT removes every dns-01 TXT value of subdomain, which stays
+	// registered with its persistent records, or returns ErrNotFound.
 	ClearTXT(ctx context.Context, subdomain string) error
 	// AddTXT makes value, set now, the newest TXT value of subdomain and
 	// keeps at most keep values, dropping the oldest, an older copy of
@@ -78,7 +79,8 @@ type Store interface {
 	// memory (and its AOF as Redis is configured) for Redis.
 	AddTXT(ctx context.Context, subdomain, value string, keep int, maxAge time.Duration) error
 	// TXT returns the TXT values of subdomain with their set times, newest
-	// first (empty, not nil, when none is set), or ErrNotFound. The caller
+	// first, then its persistent records, flagged (empty, not nil, when
+	// there are none), or ErrNotFound: what the zone serves. The caller
 	// must not modify the slice, which a cache may share.
 	TXT(ctx context.Context, subdomain string) ([]Value, error)
 	// Cached is TXT in two steps, for the DNS path.
@@ -91,6 +93,8 @@ type Store interface {
 	Journal
 	// Expirer drops expired TXT values as changes of the zone.
 	Expirer
+	// Persister keeps the persistent (dns-persist-01) records.
+	Persister
 }
 
 // Cached is the part of Store that answers TXT lookups from memory when it

@@ -98,7 +98,8 @@ func (h *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.account(w, r, sub, what)
 }
 
-// account routes /accounts/{subdomain}[/what].
+// account routes /accounts/{subdomain}[/what], what being password,
+// allowfrom, txt, persist or persist/{issuer}.
 func (h *adminAPI) account(w http.ResponseWriter, r *http.Request, sub, what string) {
 	switch what {
 	case "":
@@ -124,7 +125,17 @@ func (h *adminAPI) account(w http.ResponseWriter, r *http.Request, sub, what str
 		if allowMethod(w, r, http.MethodDelete) {
 			h.clearTXT(w, r, sub)
 		}
+	case "persist":
+		if allowMethod(w, r, http.MethodPut) {
+			h.setPersist(w, r, sub)
+		}
 	default:
+		if issuer, ok := strings.CutPrefix(what, "persist/"); ok && !strings.Contains(issuer, "/") {
+			if allowMethod(w, r, http.MethodDelete) {
+				h.unpersist(w, r, sub, issuer)
+			}
+			return
+		}
 		writeError(w, http.StatusNotFound, codeNotFound)
 	}
 }

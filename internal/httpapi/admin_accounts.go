@@ -44,6 +44,7 @@ type accountJSON struct {
 	Fulldomain string     `json:"fulldomain"`
 	AllowFrom  []string   `json:"allowfrom"`
 	TXT        []txtJSON  `json:"txt"`
+	Persist    []string   `json:"persist"` // the persistent (dns-persist-01) records
 	Created    *time.Time `json:"created,omitempty"`
 	Updated    *time.Time `json:"updated,omitempty"`
 }
@@ -70,11 +71,15 @@ func (h *adminAPI) accountJSON(rec store.Record) accountJSON {
 		Fulldomain: h.fulldomain(rec.Subdomain),
 		AllowFrom:  rec.AllowFrom,
 		TXT:        []txtJSON{},
+		Persist:    rec.Persist,
 		Created:    timeOrNil(rec.Created),
 		Updated:    timeOrNil(rec.Updated),
 	}
 	if out.AllowFrom == nil {
 		out.AllowFrom = []string{}
+	}
+	if out.Persist == nil {
+		out.Persist = []string{}
 	}
 	for _, v := range h.live(rec.TXT) {
 		out.TXT = append(out.TXT, txtJSON{Value: v.Text, Updated: timeOrNil(v.Set)})

@@ -1,6 +1,6 @@
 // Package httpapi is acmedns's HTTP side: the acme-dns compatible public API
-// (/register, /update, /unregister, /health), the admin API, their
-// authentication and credential cache, bcrypt admission, rate and
+// (/register, /update, /unregister, /health) and its persistent records
+// (/persist, /unpersist), the admin API, their authentication and credential cache, bcrypt admission, rate and
 // connection limits, the process-wide listeners and the audit log.
 //
 // It knows nothing of DNS or of CoreDNS's plugin chain: the plugin hands it
@@ -95,6 +95,14 @@ func (h *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/unregister":
 		if allowMethod(w, r, http.MethodPost) {
 			h.unregister(w, r)
+		}
+	case "/persist":
+		if allowMethod(w, r, http.MethodPost) {
+			h.persist(w, r)
+		}
+	case "/unpersist":
+		if allowMethod(w, r, http.MethodPost) {
+			h.unpersist(w, r)
 		}
 	case "/health":
 		if allowMethod(w, r, http.MethodGet, http.MethodHead) {

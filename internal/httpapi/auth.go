@@ -164,6 +164,8 @@ func allowedFrom(cidrs []string, ip netip.Addr) bool {
 type updateRequest struct {
 	Subdomain string `json:"subdomain"`
 	TXT       string `json:"txt"`
+	Record    string `json:"record"` // of /persist
+	Issuer    string `json:"issuer"` // of /unpersist
 }
 
 // decodeUpdate reads {"subdomain": ..., "txt": ...}: keys in any case, bytes

@@ -24,6 +24,13 @@ var (
 		Help:      "Counter of POST /update calls by result.",
 	}, []string{"result"})
 
+	persists = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "acmedns",
+		Name:      "persist_total",
+		Help:      "Counter of POST /persist and /unpersist calls by action (persist, unpersist) and result.",
+	}, []string{"action", "result"})
+
 	apiRejections = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "acmedns",

@@ -41,7 +41,7 @@ func (h *api) route(r *http.Request) string {
 		if h.registrationOpen(withToken) {
 			return p
 		}
-	case "/update", "/unregister", "/health":
+	case "/update", "/unregister", "/persist", "/unpersist", "/health":
 		return p
 	}
 	return ""
