@@ -120,7 +120,11 @@ func (b *persistBackend) explain(err error, call string) (string, int) {
 	case e.Status == http.StatusNotFound && b.admin && strings.HasPrefix(call, "GET "):
 		return fmt.Sprintf("%s: the account %s does not exist (HTTP 404 %s)", call, inert(b.sub), code), exitFailed
 	case e.Status == http.StatusNotFound:
-		return fmt.Sprintf("%s: HTTP 404 %s: the server does not serve this call (an acmedns without dns-persist-01 support?) or the URL is wrong", call, code), exitRuntime
+		hint := "the URL is wrong"
+		if !b.admin {
+			hint = "the URL is wrong (give --api with the public API's base URL)"
+		}
+		return fmt.Sprintf("%s: HTTP 404 %s: the server does not serve this call (an acmedns without dns-persist-01 support?) or %s", call, code, hint), exitRuntime
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		what := "the account's credentials or this client's address (allowfrom)"
 		if b.admin {

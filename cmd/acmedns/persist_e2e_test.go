@@ -65,7 +65,8 @@ func TestPersistEndToEnd(t *testing.T) {
 // is merged.
 func requirePersistAPI(t *testing.T, s *server) {
 	t.Helper()
-	resp, err := http.Post(s.API+"/persist", "application/json", bytes.NewReader([]byte(`{}`)))
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Post(s.API+"/persist", "application/json", bytes.NewReader([]byte(`{}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
