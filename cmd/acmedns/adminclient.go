@@ -12,11 +12,12 @@ import (
 	"time"
 )
 
-// adminClient calls the acmedns admin API.
+// adminClient calls the acmedns admin API, or with an account's
+// credentials the public API (newUserClient).
 type adminClient struct {
-	base  string
-	token string
-	http  *http.Client
+	base string
+	auth http.Header // the authentication headers of every request
+	http *http.Client
 }
 
 // apiError is an answer the API gave with an error code.
@@ -37,6 +38,7 @@ type account struct {
 	Fulldomain string     `json:"fulldomain"`
 	AllowFrom  []string   `json:"allowfrom"`
 	TXT        []txtValue `json:"txt"`
+	Persist    []string   `json:"persist,omitempty"` // dns-persist-01 records
 	Created    *time.Time `json:"created,omitempty"`
 	Updated    *time.Time `json:"updated,omitempty"`
 }
@@ -52,10 +54,18 @@ func newAdminClient(base, token string, conns int) *adminClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = conns
 	return &adminClient{
-		base:  strings.TrimSuffix(base, "/"),
-		token: token,
-		http:  &http.Client{Timeout: 30 * time.Second, Transport: tr},
+		base: strings.TrimSuffix(base, "/"),
+		auth: http.Header{"Authorization": {"Bearer " + token}},
+		http: &http.Client{Timeout: 30 * time.Second, Transport: tr},
 	}
+}
+
+// newUserClient is a client of the public API authenticated as one
+// account (X-Api-User and X-Api-Key, as /update).
+func newUserClient(base, user, key string) *adminClient {
+	c := newAdminClient(base, "", 1)
+	c.auth = http.Header{"X-Api-User": {user}, "X-Api-Key": {key}}
+	return c
 }
 
 // do sends one request; a 2xx answer is decoded into out (when not nil),
@@ -73,7 +83,9 @@ func (c *adminClient) do(ctx context.Context, method, path string, in, out any) 
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	for k, v := range c.auth {
+		req.Header[k] = v
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

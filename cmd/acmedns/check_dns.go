@@ -10,7 +10,13 @@ import (
 // checkCNAME checks _acme-challenge.DOMAIN CNAME FULLDOMAIN; whose says
 // whose name FULLDOMAIN is ("the account's").
 func checkCNAME(res *resolver, domain, fulldomain, whose string) checkResult {
-	name, want := challengeName(domain), dns.Fqdn(strings.ToLower(fulldomain))
+	return checkCNAMEAt(res, challengeName(domain), domain, fulldomain, whose)
+}
+
+// checkCNAMEAt checks NAME CNAME FULLDOMAIN, NAME being a validation name
+// of domain (_acme-challenge, _validation-persist).
+func checkCNAMEAt(res *resolver, name, domain, fulldomain, whose string) checkResult {
+	want := dns.Fqdn(strings.ToLower(fulldomain))
 	r := checkResult{Check: "CNAME"}
 	record := fmt.Sprintf("%s CNAME %s", name, want)
 	resp, err := res.query(name, dns.TypeCNAME)

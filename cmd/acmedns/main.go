@@ -1,6 +1,7 @@
 // Command acmedns is the operator's tool for an acmedns server: it imports
 // acme-dns databases and manages accounts over the admin API, registers a
-// domain on the public API and checks a domain's DNS set-up.
+// domain on the public API, manages its dns-persist-01 records and checks a
+// domain's DNS set-up.
 package main
 
 import (
@@ -24,6 +25,8 @@ Usage:
   acmedns accounts list|show SUB|delete SUB|rotate SUB|allow SUB [CIDR...]|clear SUB --admin URL --token TOKEN [--json]
   acmedns register --api URL --domain DOMAIN [--allow CIDR...] [--storage FILE] [--account-uri URI] [--json]
   acmedns check    --domain DOMAIN [--storage FILE] [--resolver HOST:PORT] [--ca NAME] [--json]
+  acmedns check    --persist --domain DOMAIN [--issuer CA] [--account-uri URI] [--storage FILE] [--resolver HOST:PORT] [--json]
+  acmedns persist  set|list|remove --domain DOMAIN [--storage FILE] [--api URL | --admin URL --token TOKEN] [--json]
 
 Run "acmedns COMMAND --help" for a command's flags. The admin token may also
 come from the environment variable ACMEDNS_ADMIN_TOKEN.
@@ -50,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"accounts": runAccounts,
 		"register": runRegister,
 		"check":    runCheck,
+		"persist":  runPersist,
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
