@@ -28,9 +28,10 @@ and server_url (or --api URL) are used on the public API. With --admin, the
 admin API is used instead, for the account SUB (default: the subdomain
 saved under DOMAIN in FILE). A "*.DOMAIN" implies --wildcard. The record is
 checked before it is sent: an issuer domain name; "; tag=value" parameters
-of printable ASCII without ";" or space; accounturi an https URL or
-"<prefix>sha-256/<43 base64url>"; policy only wildcard; persistUntil Unix
-seconds, not past; 1024 octets at most.`
+of printable ASCII without ";" or space; accounturi an https URL (without
+user@) or "<prefix>sha-256/<43 base64url>"; policy only wildcard;
+persistUntil Unix seconds, not past; 1024 octets at most, as written and
+as the server stores it (with "; " between parameters).`
 
 // persistFlags are the flags of persist.
 type persistFlags struct {

@@ -42,7 +42,9 @@ func (v issueValue) expired(now time.Time) bool {
 }
 
 // parseIssueValue parses and validates a record by the rules the acmedns
-// server applies: at most 1024 octets; an issuer-domain-name; then
+// server applies: at most 1024 octets, as written and as the server stores
+// it (spaces around ";" and "=" dropped, "; " between parameters); an
+// issuer-domain-name; then
 // "; tag=value" parameters (spaces and tabs allowed around ";" and "="),
 // tags of letters, digits and inner hyphens, case-insensitive and not
 // repeated, values of printable ASCII other than ";" and space; accounturi
@@ -60,11 +62,13 @@ func parseIssueValue(s string) (issueValue, error) {
 	}
 	v := issueValue{Issuer: strings.ToLower(issuer)}
 	seen := map[string]bool{}
+	stored := len(issuer) // the length of the record as the server stores it
 	for _, p := range parts[1:] {
 		tag, value, err := splitParam(p)
 		if err != nil {
 			return issueValue{}, err
 		}
+		stored += len("; ") + len(tag) + len("=") + len(value)
 		if seen[tag] {
 			return issueValue{}, fmt.Errorf("the parameter %s is repeated", tag)
 		}
@@ -75,6 +79,9 @@ func parseIssueValue(s string) (issueValue, error) {
 	}
 	if !seen["accounturi"] {
 		return issueValue{}, errors.New("accounturi is missing")
+	}
+	if stored > maxRecord {
+		return issueValue{}, fmt.Errorf("the record has %d octets as stored (each parameter after \"; \"), more than %d", stored, maxRecord)
 	}
 	return v, nil
 }
@@ -126,17 +133,18 @@ func (v *issueValue) setParam(tag, value string) error {
 }
 
 // checkAccountURI accepts the two shapes of accounturi: the ACME account
-// URL (https, with a host) and the hashed "<prefix>sha-256/<43 base64url>"
-// (the SHA-256 of the account URL, unpadded base64url).
+// URL (https, with a host, without userinfo) and the hashed
+// "<prefix>sha-256/<43 base64url>" (the SHA-256 of the account URL,
+// unpadded base64url).
 func checkAccountURI(s string) error {
-	if i := strings.LastIndex(s, "sha-256/"); i >= 0 {
-		digest := s[i+len("sha-256/"):]
+	// The digest follows the first "sha-256/", as the server reads it.
+	if _, digest, ok := strings.Cut(s, "sha-256/"); ok {
 		if b, err := base64.RawURLEncoding.Strict().DecodeString(digest); err == nil && len(b) == 32 {
 			return nil
 		}
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" || u.User != nil {
 		return fmt.Errorf("accounturi=%s is neither an https URL nor <prefix>sha-256/<43 base64url characters>", quoteField(s))
 	}
 	return nil

@@ -47,6 +47,9 @@ func TestPersistParseRecord(t *testing.T) {
 		{"negative until", "letsencrypt.org; accounturi=" + testAccountURI + "; persistUntil=-1", issueValue{}, "not decimal"},
 		{"signed until", "letsencrypt.org; accounturi=" + testAccountURI + "; persistUntil=+1", issueValue{}, "not decimal"},
 		{"date until", "letsencrypt.org; accounturi=" + testAccountURI + "; persistUntil=2030-01-01", issueValue{}, "not decimal"},
+		{"userinfo in accounturi", "letsencrypt.org; accounturi=https://user@a.example/acct/1", issueValue{}, "neither an https URL"},
+		{"digest after a second sha-256/", "letsencrypt.org; accounturi=urn:sha-256/sha-256/" + testDigest, issueValue{}, "neither an https URL"},
+		{"too long as stored", "a.example;accounturi=https://a.example/" + strings.Repeat("x", 981) + ";b=1", issueValue{}, "1026 octets as stored"},
 		{"too long", "letsencrypt.org; accounturi=https://a.example/" + strings.Repeat("x", 1000), issueValue{}, "more than 1024"},
 	}
 	for _, c := range cases {
