@@ -75,21 +75,41 @@ func openAdmin(ctx context.Context, f persistFlags, domain string, stderr io.Wri
 	return b, exitOK
 }
 
-// set publishes record and returns it as the server stored it.
+// set publishes record and returns it as the server stored it: /persist
+// answers {"record": ...}, the admin API the account, where the stored
+// record is the one of the same issuer.
 func (b *persistBackend) set(ctx context.Context, record string) (string, error) {
+	if b.admin {
+		var a account
+		err := b.client.do(ctx, http.MethodPut, "/accounts/"+url.PathEscape(b.sub)+"/persist", map[string]string{"record": record}, &a)
+		if err != nil {
+			return "", err
+		}
+		return storedRecord(a.Persist, record), nil
+	}
 	var out struct {
 		Record string `json:"record"`
 	}
-	var err error
-	if b.admin {
-		err = b.client.do(ctx, http.MethodPut, "/accounts/"+url.PathEscape(b.sub)+"/persist", map[string]string{"record": record}, &out)
-	} else {
-		err = b.client.do(ctx, http.MethodPost, "/persist", map[string]string{"subdomain": b.sub, "record": record}, &out)
-	}
+	err := b.client.do(ctx, http.MethodPost, "/persist", map[string]string{"subdomain": b.sub, "record": record}, &out)
 	if out.Record == "" {
 		out.Record = record
 	}
 	return out.Record, err
+}
+
+// storedRecord is the record of records with the issuer of sent, or sent
+// itself when none has it.
+func storedRecord(records []string, sent string) string {
+	want, err := parseIssueValue(sent)
+	if err != nil {
+		return sent
+	}
+	for _, r := range records {
+		if v, err := parseIssueValue(r); err == nil && v.Issuer == want.Issuer {
+			return r
+		}
+	}
+	return sent
 }
 
 // remove deletes the record of issuer; removing one that is not there is
