@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,11 +11,9 @@ import (
 // TestPersistEndToEnd: persist set, list and remove against ./coredns,
 // through the public API with the credentials register saved and through
 // the admin API, the records served in the fulldomain's TXT RRset, and
-// check --persist through the customer's CNAME. It skips while ./coredns
-// has no dns-persist-01 API (404 to POST /persist).
+// check --persist through the customer's CNAME.
 func TestPersistEndToEnd(t *testing.T) {
 	s := startServer(t, serverOpts{})
-	requirePersistAPI(t, s)
 	t.Setenv("ACMEDNS_ADMIN_TOKEN", adminToken)
 	storage := filepath.Join(t.TempDir(), "acmedns.json")
 	if code, out, errOut := cli(t, "register", "--api", s.API, "--domain", "example.test", "--storage", storage); code != 0 {
@@ -58,22 +54,6 @@ func TestPersistEndToEnd(t *testing.T) {
 	persist(0, "removed", join([]string{"remove", "--issuer", "ca3.example"}, admin)...)
 	persist(0, "removed", join([]string{"remove", "--issuer", "ca3.example"}, user)...) // already gone
 	wantTXT(t, s, full, rec("letsencrypt.org"), rec("ca4.example"))
-}
-
-// requirePersistAPI skips the test when ./coredns answers 404 to POST
-// /persist: the server's dns-persist-01 API is on another branch until it
-// is merged.
-func requirePersistAPI(t *testing.T, s *server) {
-	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Post(s.API+"/persist", "application/json", bytes.NewReader([]byte(`{}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		t.Skip("./coredns answers 404 to POST /persist: it has no dns-persist-01 API yet (server side not merged); the fake-server tests cover the client")
-	}
 }
 
 // wantTXT waits until the fulldomain's TXT RRset holds exactly the
