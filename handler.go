@@ -42,7 +42,7 @@ func (a *ACMEDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if qname == zname && qtype == dns.TypeSOA {
 		return a.apexSOA(ctx, q, m)
 	}
-	if a.owners[qname] {
+	if a.owners != nil && strings.HasPrefix(qname, "_") && a.owners[qname] { // owners are _acme-challenge.…
 		return a.challengeTXT(ctx, q, m, qtype)
 	}
 	if answer, extra, ok := q.z.static(qname, q.owner, qtype); ok {

@@ -116,7 +116,7 @@ func withOwners(rrs []dns.RR, owner string) []dns.RR {
 // stored value has no other byte it would read otherwise (values are
 // printable ASCII and spaces, and quotes are sent as they are).
 func txtRecord(owner, value string, ttl uint32) *dns.TXT {
-	var strs []string
+	strs := make([]string, 0, len(value)/maxCharString+1)
 	for len(value) > maxCharString {
 		strs = append(strs, strings.ReplaceAll(value[:maxCharString], `\`, `\\`))
 		value = value[maxCharString:]

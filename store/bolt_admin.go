@@ -84,22 +84,13 @@ func (b *Bolt) SetAllowFrom(ctx context.Context, subdomain string, allow []strin
 // ClearTXT implements Store, leaving the persistent records; the change is
 // journaled in its transaction.
 func (b *Bolt) ClearTXT(ctx context.Context, subdomain string) error {
-	_, err := b.modify(ctx, subdomain, func(tx *bolt.Tx, _ *boltAccount) error {
-		key := []byte(subdomain)
-		values, err := readTXT(tx, key)
-		if err != nil {
-			return err
-		}
+	return b.changeTXT(ctx, subdomain, func(values []Value) ([]Value, error) {
 		_, kept := splitPersist(values)
 		if kept == nil {
 			kept = []Value{}
 		}
-		if err := writeTXT(tx, key, values, kept); err != nil {
-			return err
-		}
-		return b.journal(tx, ChangeTXT, subdomain, values, kept)
+		return kept, nil
 	})
-	return err
 }
 
 // modify applies change to the account of subdomain in a write

@@ -13,13 +13,24 @@ func (b *Bolt) AddTXT(ctx context.Context, subdomain, value string, keep int, ma
 		return err
 	}
 	t := now()
+	return b.changeTXT(ctx, subdomain, func(values []Value) ([]Value, error) {
+		return pushValue(values, value, keep, t, expiry(t, maxAge)), nil
+	})
+}
+
+// changeTXT replaces the TXT values of subdomain with what change
+// makes of them, and journals it; an error of change rolls back.
+func (b *Bolt) changeTXT(ctx context.Context, subdomain string, change func([]Value) ([]Value, error)) error {
 	_, err := b.modify(ctx, subdomain, func(tx *bolt.Tx, _ *boltAccount) error {
 		key := []byte(subdomain)
 		values, err := readTXT(tx, key)
 		if err != nil {
 			return err
 		}
-		next := pushValue(values, value, keep, t, expiry(t, maxAge))
+		next, err := change(values)
+		if err != nil {
+			return err
+		}
 		if err := writeTXT(tx, key, values, next); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -49,6 +50,17 @@ func ValidPersist(v string) bool {
 		}
 	}
 	return PersistIssuer(v) != ""
+}
+
+// checkPersist checks the arguments of SetPersist.
+func checkPersist(subdomain, record string) error {
+	if !ValidSubdomain(subdomain) {
+		return ErrNotFound
+	}
+	if !ValidPersist(record) {
+		return fmt.Errorf("store: invalid persistent record")
+	}
+	return nil
 }
 
 // PersistIssuer is the issuer-domain-name of the record v, lower-cased:
@@ -138,7 +150,7 @@ func withPersist(values []Value, record string) (out []Value, ok bool) {
 // withoutPersist returns values without the persistent record of issuer,
 // and whether there was one.
 func withoutPersist(values []Value, issuer string) ([]Value, bool) {
-	issuer = strings.ToLower(strings.TrimSpace(issuer))
+	issuer = PersistIssuer(issuer)
 	out := make([]Value, 0, len(values))
 	for _, v := range values {
 		if !v.Persist || PersistIssuer(v.Text) != issuer {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -77,11 +76,8 @@ return journalOwn('t', withq(cur[1], q), withq(cur[1], nq), oldest)
 // SetPersist implements Persister; the change is journaled (see Redis),
 // and storing the record already stored changes nothing.
 func (r *Redis) SetPersist(ctx context.Context, subdomain, record string) error {
-	if !ValidSubdomain(subdomain) {
-		return ErrNotFound
-	}
-	if !ValidPersist(record) {
-		return fmt.Errorf("store: invalid persistent record")
+	if err := checkPersist(subdomain, record); err != nil {
+		return err
 	}
 	max := strconv.Itoa(MaxPersist)
 	reply, err := r.journaled(ctx, persistSetScript, ChangeTXT, subdomain,

@@ -40,12 +40,13 @@ func NewChallenges(blobs store.Blobs) Challenges { return Challenges{blobs} }
 // TXT returns the values presented at owner (lower-case, fully
 // qualified): empty while no order is under way.
 func (c Challenges) TXT(ctx context.Context, owner string) ([]string, error) {
-	names, err := c.blobs.BlobNames(ctx, challengePrefix+owner+"/")
+	prefix := challengePrefix + owner + "/"
+	names, err := c.blobs.BlobNames(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
 	for i, n := range names {
-		names[i] = n[len(challengePrefix+owner+"/"):]
+		names[i] = n[len(prefix):]
 	}
 	return names, nil
 }

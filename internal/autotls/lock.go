@@ -65,6 +65,7 @@ func (s *Storage) renew(name string, h *heldLock) {
 			cancel()
 			if err == nil && !ok {
 				log.Warningf("lost the certificate lock %q to another replica (its lease expired)", name)
+				return // every later renewal would fail the same way
 			}
 		}
 	}

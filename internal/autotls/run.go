@@ -21,8 +21,9 @@ func (m *Manager) run(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C:
-		case <-m.wake:
+		case <-m.wake: // a certificate came: observe it, no renewal check
 			t.Stop()
+			continue
 		}
 		if err := m.cache.RenewManagedCertificates(ctx); err != nil && ctx.Err() == nil {
 			log.Warningf("checking the API's certificates for renewal: %v", err)

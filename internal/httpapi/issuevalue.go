@@ -35,10 +35,11 @@ func parseIssueValue(s string) (string, error) {
 	seen := map[string]bool{}
 	for _, p := range strings.Split(rest, ";") {
 		tag, value, err := parseParameter(p)
-		if err != nil || seen[strings.ToLower(tag)] || !validParameter(tag, value) {
+		key := strings.ToLower(tag)
+		if err != nil || seen[key] || !validParameter(key, value) {
 			return "", errBadRecord
 		}
-		seen[strings.ToLower(tag)] = true
+		seen[key] = true
 		out = append(out, tag+"="+value)
 	}
 	record := strings.Join(out, "; ")
@@ -64,9 +65,10 @@ func parseParameter(p string) (tag, value string, err error) {
 	return tag, value, nil
 }
 
-// validParameter checks the value of the parameters dns-persist-01 defines.
-func validParameter(tag, value string) bool {
-	switch strings.ToLower(tag) {
+// validParameter checks the value of the parameters dns-persist-01 defines;
+// key is the parameter's tag, lower-cased.
+func validParameter(key, value string) bool {
+	switch key {
 	case "accounturi":
 		return validAccountURI(value)
 	case "policy":
@@ -81,7 +83,7 @@ func validParameter(tag, value string) bool {
 // validAccountURI accepts an https URL with a host, or the hashed form
 // "<prefix>sha-256/<43 base64url characters>".
 func validAccountURI(v string) bool {
-	if prefix, hash, ok := strings.Cut(v, "sha-256/"); ok && len(hash) == 43 && !strings.Contains(prefix, "sha-256/") {
+	if _, hash, ok := strings.Cut(v, "sha-256/"); ok && len(hash) == 43 {
 		return isBase64URL(hash)
 	}
 	u, err := url.Parse(v)

@@ -23,10 +23,17 @@ const (
 	codeBadIssuer      = "bad_issuer"
 )
 
+// persistResults and unpersistResults are persist_total's children of
+// each action, curried once.
+var (
+	persistResults   = persists.MustCurryWith(prometheus.Labels{"action": "persist"})
+	unpersistResults = persists.MustCurryWith(prometheus.Labels{"action": "unpersist"})
+)
+
 // persist stores the caller's record {"record": ...}, in place of its
 // issuer's earlier one, and answers it as stored.
 func (h *api) persist(w http.ResponseWriter, r *http.Request) {
-	results := persists.MustCurryWith(prometheus.Labels{"action": "persist"})
+	results := persistResults
 	req, client, ok := h.credentialed(w, r, "persist", results)
 	if !ok {
 		return
@@ -60,7 +67,7 @@ func (h *api) persist(w http.ResponseWriter, r *http.Request) {
 // unpersist removes the caller's record of {"issuer": ...}. Removing a
 // record that is not there succeeds too: the call is idempotent.
 func (h *api) unpersist(w http.ResponseWriter, r *http.Request) {
-	results := persists.MustCurryWith(prometheus.Labels{"action": "unpersist"})
+	results := unpersistResults
 	req, client, ok := h.credentialed(w, r, "unpersist", results)
 	if !ok {
 		return
